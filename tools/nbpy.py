@@ -1,7 +1,7 @@
 """Round-trip helper for authors who prefer a text editor: `py2nb` turns a `# %%` percent
 script into a notebook (outputs kept for unchanged cells), `nb2py` does the reverse.
 Only the notebooks are committed; the percent scripts are scratch files."""
-import json, sys, re
+import json, sys, re, hashlib
 from pathlib import Path
 
 MD = '# %% [markdown]'
@@ -33,11 +33,14 @@ def py2nb(py_path, nb_path):
     if p.exists():
         for c in json.loads(p.read_text())['cells']:
             if c['cell_type'] == 'code': old[''.join(c['source'])] = c.get('outputs', [])
-    cells = []
+    cells, seen = [], set()
     for kind, body in _cells(Path(py_path).read_text()):
         src = [l + '\n' for l in body.split('\n')]
         if src: src[-1] = src[-1][:-1]
-        c = {'cell_type': kind, 'metadata': {}, 'source': src}
+        cid = hashlib.sha1((kind + body).encode()).hexdigest()[:8]
+        while cid in seen: cid = hashlib.sha1(cid.encode()).hexdigest()[:8]
+        seen.add(cid)  # stable ids: nbdev_export writes them into the package
+        c = {'cell_type': kind, 'id': cid, 'metadata': {}, 'source': src}
         if kind == 'code': c.update(execution_count=None, outputs=old.get(body, []))
         cells.append(c)
     nb = {'cells': cells, 'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
