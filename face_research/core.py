@@ -12,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'default_device', 'autocast_dtype', 'autocast', 'prepare_model', 'seed_everything', 'face_data',
-           'ImageReadError', 'to_rgb', 'read_image', 'list_images']
+           'model_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
 
 # %% ../nbs/00_core.ipynb #6758dcd6
 def default_device(device:str|torch.device|None=None # explicit choice; `None` picks cuda > mps > cpu
@@ -61,6 +61,16 @@ def face_data(sub:str|None=None, # optional sub-folder, e.g. 'lfw'
     p = Path(root).expanduser().resolve()
     if sub is not None: p = p/sub
     return p if p.exists() else None
+
+# %% ../nbs/00_core.ipynb #73f84d3a
+def model_path(name:str # file name, e.g. 'aligner.pth'
+              )->Path:
+    "Path of a shipped model file (`$FACE_RESEARCH_MODELS` or the repo's `models/`)"
+    root = os.environ.get('FACE_RESEARCH_MODELS')
+    if root: return Path(root)/name
+    import importlib.util
+    pkg = Path(importlib.util.find_spec('face_research').origin).resolve().parent
+    return pkg.parent/'models'/name
 
 # %% ../nbs/00_core.ipynb #2d6d6750
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')

@@ -173,14 +173,16 @@ def write_landmarks5(path:str|Path, # list file to write
             except ValueError: pass
             f.write(' '.join([str(p)] + [f"{v:.3f}" for v in q[:, 0]] + [f"{v:.3f}" for v in q[:, 1]]) + '\n')
 
-# %% ../nbs/01_data.ipynb #73cafa99
+# %% ../nbs/01_data.ipynb #7d8e1429
 def identity_folders(root:str|Path, # folder of per-identity sub-folders
-                     min_images:int=1 # drop identities with fewer images
+                     min_images:int=1, # drop identities with fewer images
+                     exclude:tuple=('debug',) # sub-folders that are not identities (align-dataset's overlays)
                     )->pd.DataFrame:
     "One row per image: `path`, `identity` (folder name), `label` (0..n_ids-1, sorted by name)"
     root = Path(root).expanduser().resolve()
     if not root.is_dir(): raise FileNotFoundError(f"identity folder root not found: {root}")
-    rows = [(str(p), p.parent.name) for p in sorted(root.glob('*/*')) if p.suffix.lower() in IMAGE_EXTS]
+    rows = [(str(p), p.parent.name) for p in sorted(root.glob('*/*'))
+            if p.suffix.lower() in IMAGE_EXTS and p.parent.name not in exclude]
     df = pd.DataFrame(rows, columns=['path', 'identity'])
     cnt = df.identity.value_counts()
     df = df[df.identity.map(cnt) >= min_images].reset_index(drop=True)
