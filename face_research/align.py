@@ -176,7 +176,7 @@ class Detector:
                                     points=np.asarray(points[j], np.float32) / s)
         return res
 
-# %% ../nbs/04_align.ipynb #038dd21d
+# %% ../nbs/04_align.ipynb #7769a6c4
 @dataclass
 class AlignedFaces:
     "The faces found in one photo (largest first)"
@@ -211,7 +211,7 @@ class FaceAligner:
                 ):
         self.landmarker, self.detector = landmarker, detector if detector is not None else Detector()
         self.framing = framing or getattr(landmarker, 'framing', None) or Framing()
-        self.crop_size = crop_size or getattr(landmarker, 'input_size', None) or 128
+        self.crop_size = crop_size or getattr(landmarker, 'input_size', None) or getattr(landmarker, 'size', None) or 128
         self.size, self.min_face, self.keep_all = size, min_face, keep_all
         self.template = face_template(size)
 
@@ -238,7 +238,8 @@ class FaceAligner:
             Mc = crop_matrices(cb, self.crop_size)
             srcs = [images[i] for i, k, _ in jobs for _ in k]
             crops = warp_faces(srcs, Mc, self.crop_size, border='replicate')
-            pts = apply_affine(invert_affine(Mc), np.asarray(self.landmarker(crops), np.float32))
+            predict = getattr(self.landmarker, 'predict', self.landmarker)   # an `Aligner`, or any callable
+            pts = apply_affine(invert_affine(Mc), np.asarray(predict(crops), np.float32))
         else:
             pts = np.concatenate([d['points'][k] for _, k, d in jobs]).astype(np.float32)
         M = similarity_transform(pts, self.template)
