@@ -397,14 +397,14 @@ def summarize_manifest(man:pd.DataFrame)->str:
     if nn: lines.append(f"processed {nn} photos in {s:.0f}s ({nn/max(s,1e-9):.1f} photos/s)")
     return '\n'.join(lines)
 
-# %% ../nbs/04_align.ipynb #0bdd0d1a
+# %% ../nbs/04_align.ipynb #41df5120
 def default_face_aligner(landmarks:str='aligner', # 'aligner' (our Stacked Hourglass) or 'mtcnn' (MTCNN's points)
                          model:str|Path|None=None, # aligner weights (default: models/aligner.pth)
                          device=None, # torch device
                          **kw # passed to `FaceAligner`
                         )->FaceAligner:
     "A `FaceAligner` with MTCNN and the shipped aligner (or MTCNN's own points)"
-    det = Detector(device=device)
+    det = Detector(device=device, min_face_size=kw.get('min_face', 20))
     if landmarks == 'mtcnn': return FaceAligner(None, detector=det, **kw)
     if landmarks != 'aligner': raise ValueError(f"landmarks must be 'aligner' or 'mtcnn', got {landmarks!r}")
     from face_research.landmarks import Aligner
@@ -426,9 +426,10 @@ def align_dataset_cli(argv:list[str]|None=None):
     p.add_argument('--batch', type=int, default=16, help='photos per detection batch')
     p.add_argument('--debug-every', type=int, default=50, help='debug overlay for every n-th photo')
     p.add_argument('--limit', type=int, default=None, help='process at most N new photos')
+    p.add_argument('--min-face', type=int, default=20, help='smallest face searched for and kept, px (larger is faster)')
     p.add_argument('--device', default=None, help='torch device (default: best available)')
     a = p.parse_args(argv)
-    make = functools.partial(default_face_aligner, a.landmarks, a.model, a.device, size=a.size)
+    make = functools.partial(default_face_aligner, a.landmarks, a.model, a.device, size=a.size, min_face=a.min_face)
     try: man = align_dataset(a.src, a.out, a.top_n, make, a.workers, a.batch, a.debug_every, a.limit)
     except (FileNotFoundError, ValueError) as e: print(f"face-research align-dataset: {e}", file=sys.stderr); return 1
     print(summarize_manifest(man)); print(f"manifest: {Path(a.out)/'manifest.csv'}")

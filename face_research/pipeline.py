@@ -15,7 +15,8 @@ from .align import FaceAligner, Detector, Framing, AlignedFaces
 
 # %% auto #0
 __all__ = ['PhotoFaces', 'FacePipeline', 'person_key', 'faces_table', 'similarity_matrix', 'group_faces', 'pairs_table',
-           'plot_similarity', 'compare_cli', 'embed_folder', 'embed_cli', 'matrix_cli']
+           'plot_similarity', 'compare_cli', 'embed_folder', 'embed_cli', 'matrix_cli', 'lfw_center_crop', 'LFWEmbedFn',
+           'set_model_threshold', 'eval_lfw_cli']
 
 # %% ../nbs/09_pipeline.ipynb #06c02ef6
 @dataclass
@@ -42,7 +43,7 @@ def _load_input(x, name=None):
     try: return to_rgb(x), name or '<image>', 'ok', ''
     except ImageReadError as e: return None, name or '<image>', 'unreadable', e.reason
 
-# %% ../nbs/09_pipeline.ipynb #c802b652
+# %% ../nbs/09_pipeline.ipynb #482797e4
 class FacePipeline:
     "Detect, align and embed every face of many photos in shared batches"
     def __init__(self, embedder, # object with `embed(crops)->(N,D)` and `meta`
@@ -63,12 +64,12 @@ class FacePipeline:
              min_face:int=20, max_side:int=1280 # smallest face kept; photos are shrunk to this side for detection
             ):
         "The pipeline with the shipped models"
-        from face_research.recognition import load_embedder
+        from face_research.embedder import Embedder
         from face_research.landmarks import Aligner
         device = default_device(device)
         det = Detector(device=device, max_side=max_side)
         lm = None if landmarks == 'mtcnn' else Aligner.load(aligner or model_path('aligner.pth'), device=device)
-        emb = load_embedder(recognizer or model_path('recognizer.pth'), device=device)
+        emb = Embedder(recognizer or model_path('recognizer.pth'), device=device)
         fa = FaceAligner(lm, detector=det, keep_all=True, min_face=min_face, size=int((emb.meta or {}).get('input_size', 112)))
         return cls(emb, fa, threshold, batch_size)
 
@@ -103,10 +104,10 @@ class FacePipeline:
         for r in (ra, rb):
             if r.status != 'ok': raise ValueError(f"{r.name}: {r.status}{': ' + r.message if r.message else ''}")
         sim = float(ra.embeddings[0] @ rb.embeddings[0])
-        return {'similarity': sim, 'same': bool(sim >= self.threshold), 'threshold': self.threshold,
+        return {'similarity': sim, 'same': bool(sim > self.threshold), 'threshold': self.threshold,
                 'a': ra.name, 'b': rb.name}
 
-# %% ../nbs/09_pipeline.ipynb #0eb69a57
+# %% ../nbs/09_pipeline.ipynb #27658e64
 def person_key(label:str)->tuple:
     "Sort key: the label without its trailing number, then the number"
     stem = Path(label.split('#')[0]).stem
@@ -152,7 +153,7 @@ def pairs_table(sim:pd.DataFrame, # from `similarity_matrix`
     lab = list(sim.index); S = sim.values
     i, j = np.triu_indices(len(lab), 1)
     df = pd.DataFrame({'a': [lab[k] for k in i], 'b': [lab[k] for k in j], 'similarity': S[i, j]})
-    df['same'] = df.similarity >= threshold
+    df['same'] = df.similarity > threshold   # strictly greater, as in the identification-rate definition
     return df.sort_values('similarity', ascending=False, kind='stable').reset_index(drop=True)
 
 def plot_similarity(sim:pd.DataFrame, # from `similarity_matrix`
@@ -266,4 +267,91 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
         g = group_faces(embs, pl.threshold)
         for gi in sorted(set(g), key=lambda k: -np.sum(g == k)):
             print(f"group {gi}: " + ', '.join(sorted((labels[i] for i in np.where(g == gi)[0]), key=person_key)))
+    return 0
+
+# %% ../nbs/09_pipeline.ipynb #b9877f86
+def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
+                    size:int=112, # output side
+                    frac:float=0.44 # share of the photo's side kept around its centre
+                   )->np.ndarray:
+    "The central square of an LFW photo, resized (fallback when no face is found)"
+    import cv2
+    H, W = img.shape[:2]; s = frac * min(H, W); x0, y0 = (W - s) / 2, (H - s) / 2
+    return cv2.resize(img[int(y0):int(y0 + s), int(x0):int(x0 + s)], (size, size), interpolation=cv2.INTER_AREA)
+
+class LFWEmbedFn:
+    "Paths of raw LFW photos -> embeddings of their main face (pipeline, or pre-aligned crops)"
+    def __init__(self, pl:FacePipeline, # the pipeline (its embedder is used)
+                 aligned:str|Path|None=None, # folder of aligned crops in the LFW layout (from align-dataset)
+                 model_id:str='model', # cache key
+                 flip:bool=False # test-time flip: embedding of the aligned face + its mirror image
+                ):
+        self.pl, self.aligned, self.fallbacks, self.flip = pl, Path(aligned) if aligned else None, [], flip
+        self.model_id = model_id + (f"|aligned:{self.aligned.resolve()}" if self.aligned else f"|pipeline:{pl.face_aligner.landmarker is not None}") + ('|flip' if flip else '')
+    def __call__(self, paths):
+        size = self.pl.face_aligner.size
+        crops, need = [None] * len(paths), []
+        for i, p in enumerate(paths):
+            a = self.aligned/Path(p).parent.name/Path(p).name if self.aligned else None
+            if a is not None and a.exists(): crops[i] = read_image(a)
+            else: need.append(i)
+        if need:
+            res = self.pl.face_aligner([read_image(paths[i]) for i in need])
+            for i, r in zip(need, res):
+                if r.status == 'ok': crops[i] = r.crops[0]
+                else: crops[i] = lfw_center_crop(read_image(paths[i]), size); self.fallbacks.append(str(paths[i]))
+        crops = np.stack(crops)
+        e = self.pl.embedder.embed(crops)
+        if self.flip: e = e + self.pl.embedder.embed(np.ascontiguousarray(crops[:, :, ::-1]))
+        return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+def _file_id(path)->str:
+    import hashlib
+    p = Path(path)
+    if not p.exists(): return str(p)
+    return p.name + ':' + hashlib.sha1(p.read_bytes()).hexdigest()[:12]
+
+def set_model_threshold(path:str|Path, # model file (`{'state_dict', 'meta'}`)
+                        threshold:float, # cosine threshold for "same person"
+                        fpr:float, # the false-positive rate it was calibrated at
+                        source:str='' # what it was calibrated on
+                       ):
+    "Store a calibrated threshold in a model file's metadata (atomic rewrite)"
+    path = Path(path)
+    ck = torch.load(path, map_location='cpu', weights_only=True)
+    if not isinstance(ck, dict) or 'meta' not in ck: raise ValueError(f"{path}: not a face_research model file (no 'meta')")
+    ck['meta'].update(threshold=float(threshold), threshold_fpr=float(fpr), threshold_source=source)
+    tmp = path.with_name(path.name + '.part'); torch.save(ck, tmp); os.replace(tmp, path)
+
+def eval_lfw_cli(argv:list[str]|None=None, pipeline=None):
+    "`face-research eval-lfw --model PATH --data DIR`"
+    from face_research.metrics import evaluate_lfw, lfw_json, format_lfw_report
+    p = argparse.ArgumentParser(prog='face-research eval-lfw', description='LFW 10-fold verification and the identification rate (TPR at fixed FPR) of a model.')
+    p.add_argument('--data', default=None, help='LFW folder (lfw-deepfunneled/ + pairs.txt; default: $FACE_DATA/lfw)')
+    p.add_argument('--aligned', default=None, help='aligned LFW crops from align-dataset (skips detection and alignment)')
+    p.add_argument('--flip', action='store_true', help='test-time flip (image + mirror)')
+    p.add_argument('--cache', default='outputs/cache', help='embedding cache folder')
+    p.add_argument('--min-images', type=int, default=10, help='identification split: people with at least this many images')
+    p.add_argument('--calibrate', type=float, default=None, metavar='FPR',
+                   help="store the threshold at this FPR in the model file's metadata (the pipeline's default threshold)")
+    p.add_argument('--json', action='store_true', help='print one JSON object'); _common(p)
+    a = p.parse_args(argv)
+    from face_research.core import face_data
+    root = Path(a.data) if a.data else face_data('lfw')
+    if root is None or not Path(root).exists(): print("face-research eval-lfw: LFW not found: pass --data or set FACE_DATA", file=sys.stderr); return 1
+    pl = _pipeline(a, pipeline)
+    mpath = a.model or model_path('recognizer.pth')
+    fn = LFWEmbedFn(pl, a.aligned, _file_id(mpath) + (f"|{_file_id(a.aligner or model_path('aligner.pth'))}" if pipeline is None and a.landmarks == 'aligner' else ''), a.flip)
+    res = evaluate_lfw(fn, root, cache=a.cache, flip=False, batch_size=a.batch_size * 4, min_images=a.min_images, per_person=a.min_images,
+                       progress=not a.json)
+    res['fallback_center_crops'] = len(fn.fallbacks); res['flip'] = a.flip
+    if a.calibrate is not None:
+        if a.calibrate not in res['threshold_at_fpr']:
+            print(f"face-research eval-lfw: --calibrate must be one of {sorted(res['threshold_at_fpr'])}", file=sys.stderr); return 1
+        set_model_threshold(mpath, res['threshold_at_fpr'][a.calibrate], a.calibrate, 'LFW identification split')
+        res['calibrated'] = {'fpr': a.calibrate, 'threshold': res['threshold_at_fpr'][a.calibrate], 'model': str(mpath)}
+    if a.json: print(lfw_json(res))
+    else:
+        print(format_lfw_report(res)); print(f"no face found (centre crop used): {res['fallback_center_crops']} photos")
+        if 'calibrated' in res: print(f"stored threshold {res['calibrated']['threshold']:.4f} (FPR {a.calibrate}) in {mpath}")
     return 0
