@@ -11,8 +11,8 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'default_device', 'autocast_dtype', 'autocast', 'prepare_model', 'seed_everything', 'face_data',
-           'model_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
+__all__ = ['IMAGE_EXTS', 'default_device', 'autocast_dtype', 'amp_speeds_up', 'autocast', 'prepare_model', 'seed_everything',
+           'face_data', 'model_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
 
 # %% ../nbs/00_core.ipynb #6758dcd6
 def default_device(device:str|torch.device|None=None # explicit choice; `None` picks cuda > mps > cpu
@@ -23,18 +23,28 @@ def default_device(device:str|torch.device|None=None # explicit choice; `None` p
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../nbs/00_core.ipynb #2b52f181
+# %% ../nbs/00_core.ipynb #35e5c5a4
 def autocast_dtype(device:torch.device|str # where the computation runs
                   )->torch.dtype|None:
     "Mixed-precision dtype for `device`: bf16 on CPU, fp16 on CUDA, none on MPS"
     t = torch.device(device).type
     return {'cpu': torch.bfloat16, 'cuda': torch.float16}.get(t)
 
+def amp_speeds_up(device:torch.device|str # where the computation runs
+                 )->bool:
+    "Whether autocast makes `device` faster: CUDA yes; CPU only with native bf16 (AVX512-BF16/AMX)"
+    t = torch.device(device).type
+    if t == 'cuda': return True
+    if t != 'cpu': return False
+    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception: return False
+
 def autocast(device:torch.device|str, # where the computation runs
-             enabled:bool=True # `False` gives a no-op context (full fp32)
+             enabled:bool|None=None # True/False force it; None: only where it speeds up (`amp_speeds_up`)
             ):
     "Autocast context for `device` (bf16 on CPU, fp16 on CUDA)"
     dt = autocast_dtype(device)
+    if enabled is None: enabled = amp_speeds_up(device)
     if not enabled or dt is None: return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=dt)
 

@@ -14,18 +14,12 @@ from torchvision.models.resnet import ResNet, BasicBlock, Bottleneck
 from .core import default_device, autocast, prepare_model
 
 # %% auto #0
-__all__ = ['ARCHS', 'STEMS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'ARCFACE_TEMPLATE_112', 'amp_speeds_up', 'imagenet_state_dict',
-           'resnet_body', 'FaceEmbedder', 'embedder_meta', 'save_embedder', 'load_embedder', 'embed_images', 'Embedder']
+__all__ = ['ARCHS', 'STEMS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'ARCFACE_TEMPLATE_112', 'imagenet_state_dict', 'resnet_body',
+           'FaceEmbedder', 'embedder_meta', 'save_embedder', 'load_embedder', 'embed_images', 'Embedder']
 
 # %% ../nbs/05_embedder.ipynb #d40724f3
-def amp_speeds_up(device:torch.device|str # where the computation runs
-                 )->bool:
-    "Whether autocast makes `device` faster: CUDA yes; CPU only with native bf16 (AVX512-BF16/AMX)"
-    t = torch.device(device).type
-    if t == 'cuda': return True
-    if t != 'cpu': return False
-    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception: return False
+from .core import amp_speeds_up  # the rule lives in core, used by every module
+
 
 # %% ../nbs/05_embedder.ipynb #a1cc4ef2
 ARCHS = {'resnet10': (BasicBlock, [1, 1, 1, 1]), 'resnet18': (BasicBlock, [2, 2, 2, 2]),
