@@ -109,7 +109,8 @@ class FaceEmbedder(nn.Module):
         return F.normalize(self.features(x).float(), dim=1)
 
 # %% ../nbs/05_embedder.ipynb #08d8b956
-ARCFACE_TEMPLATE_112 = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
+from .align import ARCFACE_TEMPLATE
+ARCFACE_TEMPLATE_112 = ARCFACE_TEMPLATE.tolist()  # one template for the package (defined in align)
 
 def embedder_meta(model:FaceEmbedder, # the embedder
                   **kw # more (or overriding) fields: loss, train_data, metrics, threshold, ...
