@@ -43,7 +43,7 @@ def _load_input(x, name=None):
     try: return to_rgb(x), name or '<image>', 'ok', ''
     except ImageReadError as e: return None, name or '<image>', 'unreadable', e.reason
 
-# %% ../nbs/09_pipeline.ipynb #482797e4
+# %% ../nbs/09_pipeline.ipynb #e2d30d92
 class FacePipeline:
     "Detect, align and embed every face of many photos in shared batches"
     def __init__(self, embedder, # object with `embed(crops)->(N,D)` and `meta`
@@ -53,8 +53,9 @@ class FacePipeline:
                 ):
         self.embedder, self.face_aligner, self.batch_size = embedder, face_aligner, batch_size
         meta = getattr(embedder, 'meta', {}) or {}
-        self.threshold = float(threshold if threshold is not None else meta.get('threshold', 0.5))
-        self.threshold_source = 'given' if threshold is not None else (f"calibrated at FPR {meta.get('threshold_fpr')}" if 'threshold' in meta else 'default 0.5 (model has no calibrated threshold)')
+        calibrated = meta.get('threshold') is not None        # shipped files carry `threshold: None` until calibrated
+        self.threshold = float(threshold if threshold is not None else meta['threshold'] if calibrated else 0.5)
+        self.threshold_source = 'given' if threshold is not None else (f"calibrated at FPR {meta.get('threshold_fpr')}" if calibrated else 'default 0.5 (model has no calibrated threshold)')
 
     @classmethod
     def load(cls, recognizer:str|Path|None=None, # embedder weights (default: models/recognizer.pth)
