@@ -94,7 +94,7 @@ def data_stats_cli(argv:list[str]|None=None):
         for k, v in st.items(): print(f"{k:14s} " + ', '.join(f"{kk}={vv}" for kk, vv in v.items()))
     return 0 if st else 1
 
-# %% ../nbs/10_cli.ipynb #b6e274e1
+# %% ../nbs/10_cli.ipynb #e4021aac
 DEMO_PEOPLE = ['Colin_Powell', 'George_W_Bush', 'Gerhard_Schroeder', 'Jennifer_Aniston', 'Serena_Williams', 'Tony_Blair']
 
 def demo_photos(root:Path, # data folder holding lfw/ (or an LFW folder)
@@ -137,7 +137,7 @@ def run_demo(photos:list, # photo paths
     from face_research.pipeline import FacePipeline, faces_table, similarity_matrix, pairs_table, plot_similarity, person_key
     pl = FacePipeline.load(recognizer, aligner)
     res = pl(photos, progress=True)
-    labels, names, idx, boxes, scores, points, embs = faces_table([r if r.n <= 1 else r for r in res])
+    labels, names, idx, boxes, scores, points, embs = faces_table(res)
     keep = [i for i, k in enumerate(idx) if k == 0]           # the main face of each photo
     labels = [labels[i] for i in keep]; embs = embs[keep]
     crops = [r.crops[0] for r in res if r.status == 'ok']

@@ -15,7 +15,7 @@ from .align import FaceAligner, Detector, Framing, AlignedFaces
 
 # %% auto #0
 __all__ = ['PhotoFaces', 'FacePipeline', 'person_key', 'faces_table', 'similarity_matrix', 'group_faces', 'pairs_table',
-           'plot_similarity', 'compare_cli', 'embed_folder', 'embed_cli', 'matrix_cli', 'lfw_center_crop', 'LFWEmbedFn',
+           'plot_similarity', 'compare_cli', 'embed_cli', 'matrix_cli', 'lfw_center_crop', 'LFWEmbedFn',
            'set_model_threshold', 'eval_lfw_cli']
 
 # %% ../nbs/09_pipeline.ipynb #06c02ef6
@@ -179,7 +179,7 @@ class _ColourEmbedder:
         e = np.asarray(crops, np.float32).reshape(len(crops), -1, 3).mean(1) + 1
         return e / np.linalg.norm(e, axis=1, keepdims=True)
 
-# %% ../nbs/09_pipeline.ipynb #f7c44a6c
+# %% ../nbs/09_pipeline.ipynb #08973ec6
 def _common(p):
     p.add_argument('--model', default=None, help='recognizer weights (default: models/recognizer.pth)')
     p.add_argument('--aligner', default=None, help='aligner weights (default: models/aligner.pth)')
@@ -218,10 +218,16 @@ def compare_cli(argv:list[str]|None=None, pipeline=None):
     else: print(f"similarity {r['similarity']:.4f}  threshold {r['threshold']:.4f}  -> {'SAME person' if r['same'] else 'different people'}")
     return 0
 
-def embed_folder(pl:FacePipeline, folder, progress=True):
-    "Run the pipeline over a folder's images: (results, faces_table)"
-    res = pl(_folder_inputs(folder), progress=progress)
-    return res, faces_table(res)
+def _run_folder(cmd:str, a, pipeline):
+    "The pipeline over a folder's images for command `cmd`: (pipeline, results, faces_table), or None after printing why"
+    try: files = _folder_inputs(a.folder)
+    except (FileNotFoundError, NotADirectoryError) as e: print(f"face-research {cmd}: {e}", file=sys.stderr); return None
+    pl = _pipeline(a, pipeline)
+    res = pl(files, progress=True)
+    table = faces_table(res)
+    _report_failures(res)
+    if not len(table[-1]): print(f"face-research {cmd}: no face found in any of {len(files)} images", file=sys.stderr); return None
+    return pl, res, table
 
 def _save_npz(path, **arrays):
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -232,15 +238,11 @@ def embed_cli(argv:list[str]|None=None, pipeline=None):
     p = argparse.ArgumentParser(prog='face-research embed', description='Embed every face of every image in a folder.')
     p.add_argument('folder'); p.add_argument('-o', '--out', required=True, help='.npz with names, boxes, points, scores, embeddings'); _common(p)
     a = p.parse_args(argv)
-    try: files = _folder_inputs(a.folder)
-    except (FileNotFoundError, NotADirectoryError) as e: print(f"face-research embed: {e}", file=sys.stderr); return 1
-    pl = _pipeline(a, pipeline)
-    res = pl(files, progress=True)
-    labels, names, idx, boxes, scores, points, embs = faces_table(res)
-    bad = _report_failures(res)
-    if not len(embs): print(f"face-research embed: no face found in any of {len(files)} images", file=sys.stderr); return 1
+    run = _run_folder('embed', a, pipeline)
+    if run is None: return 1
+    pl, res, (labels, names, idx, boxes, scores, points, embs) = run
     _save_npz(a.out, names=np.array(names, dtype=str), face_index=idx, boxes=boxes, points=points, scores=scores, embeddings=embs)
-    print(f"{len(embs)} faces from {len(files) - len(bad)} of {len(files)} images -> {a.out}")
+    print(f"{len(embs)} faces from {sum(r.status == 'ok' for r in res)} of {len(res)} images -> {a.out}")
     return 0
 
 def matrix_cli(argv:list[str]|None=None, pipeline=None):
@@ -250,13 +252,9 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
     p.add_argument('--csv', default=None, help='also write every pair with similarity and decision')
     p.add_argument('--groups', action='store_true', help='group photos by person (clustering at the threshold)'); _common(p)
     a = p.parse_args(argv)
-    try: files = _folder_inputs(a.folder)
-    except (FileNotFoundError, NotADirectoryError) as e: print(f"face-research matrix: {e}", file=sys.stderr); return 1
-    pl = _pipeline(a, pipeline)
-    res = pl(files, progress=True)
-    labels, names, idx, boxes, scores, points, embs = faces_table(res)
-    _report_failures(res)
-    if not len(embs): print(f"face-research matrix: no face found in any of {len(files)} images", file=sys.stderr); return 1
+    run = _run_folder('matrix', a, pipeline)
+    if run is None: return 1
+    pl, res, (labels, names, idx, boxes, scores, points, embs) = run
     sim = similarity_matrix(labels, embs)
     plot_similarity(sim, a.out, f"cosine similarity (threshold {pl.threshold:.3f})")
     print(f"{len(labels)} faces -> {a.out}")
