@@ -26,7 +26,9 @@ if [ ! -f "$stamp" ]; then
 fi
 # The editable install must point at *this* checkout (a cached venv may have served another).
 here=$(pwd -P)
-there=$(.venv/bin/python -c "import face_research,os;print(os.path.dirname(os.path.dirname(os.path.realpath(face_research.__file__))))" 2>/dev/null || true)
+# (asked from / so that the checkout's own folder on sys.path cannot answer for the install)
+py=$(pwd -P)/.venv/bin/python
+there=$(cd / && "$py" -c "import face_research,os;print(os.path.dirname(os.path.dirname(os.path.realpath(face_research.__file__))))" 2>/dev/null || true)
 if [ "$there" != "$here" ]; then
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . >/dev/null
 fi
