@@ -11,20 +11,21 @@ import torch, torch.nn as nn, torch.nn.functional as F
 __all__ = ['LinearHead', 'arc_margin', 'MarginHead', 'ClassifierLoss', 'pairwise_distances', 'batch_hard_triplets',
            'semi_hard_triplets', 'TripletLoss', 'MixLoss']
 
-# %% ../nbs/06_losses.ipynb #4bb6fb73
+# %% ../nbs/06_losses.ipynb #408d93da
 def _no_autocast(t:torch.Tensor):
     "A context that turns autocast off on `t`'s device"
     return torch.autocast(t.device.type, enabled=False)
 
 class LinearHead(nn.Module):
-    "Plain linear classifier, for softmax cross-entropy"
+    "Plain linear classifier on the (unit) embedding times `scale`, for softmax cross-entropy"
     def __init__(self, emb_size:int, # embedding size
-                 n_classes:int # number of identities
+                 n_classes:int, # number of identities
+                 scale:float=16. # feature scale: unit embeddings give logits too small to train (1: none)
                 ):
         super().__init__()
-        self.fc = nn.Linear(emb_size, n_classes)
+        self.fc, self.scale = nn.Linear(emb_size, n_classes), scale
     def plain_logits(self, emb:torch.Tensor)->torch.Tensor:
-        with _no_autocast(emb): return self.fc(emb.float())
+        with _no_autocast(emb): return self.fc(self.scale * emb.float())
     def forward(self, emb:torch.Tensor, labels:torch.Tensor|None=None)->torch.Tensor: return self.plain_logits(emb)
 
 # %% ../nbs/06_losses.ipynb #eec1a712
