@@ -180,3 +180,6 @@ def demo_cli(argv:list[str]|None=None):
         except FileNotFoundError as e: print(f"face-research demo: {e}", file=sys.stderr); return 1
     run_demo(photos, Path(a.out))
     return 0
+
+# %% ../nbs/10_cli.ipynb #dc18ab1a
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())
