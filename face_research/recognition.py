@@ -35,7 +35,7 @@ __all__ = ['AUG_DEFAULTS', 'LOSSES', 'split_faces', 'load_faces', 'image_cache',
            'best_threshold_accuracy', 'BatchSeed', 'CPUAutocast', 'FaceAugment', 'MarginWarmup', 'EMACallback',
            'VerificationCallback', 'load_checkpoint', 'CheckpointCallback', 'shipped_model', 'SaveBestEmbedder',
            'RecognitionModel', 'make_loss', 'recognition_learner', 'StopAfter', 'pairs_eval_fn', 'lfw_eval_fn',
-           'train_recognizer', 'train_recognizer_cli']
+           'train_recognizer', 'train_recognizer_cli', 'variant_table']
 
 # %% ../nbs/07_recognition.ipynb #445f0d26
 def split_faces(df:pd.DataFrame, # `path`, `identity` (e.g. from `identity_folders`)
@@ -803,3 +803,27 @@ def train_recognizer_cli(argv:list[str]|None=None)->int:
         if res.get('best'): print(f"best embedder:  {res['best']} ({res['monitor']} = {res['best_value']:.4f})")
         if res['seconds_per_epoch']: print(f"{res['seconds_per_epoch']:.1f} s per epoch")
     return 0
+
+# %% ../nbs/07_recognition.ipynb #fc71c8a1
+def _last(history:list, key:str):
+    "Last non-missing value of `key` in a per-epoch history"
+    vals = [h[key] for h in history if isinstance(h.get(key), (int, float)) and h[key] == h[key]]
+    return vals[-1] if vals else None
+
+def _fk(d:dict, k:float): return d.get(k, d.get(str(k)))   # float keys in memory, str keys from JSON
+
+def variant_table(results:str|Path|dict, # `bench/gpu_session.py` results (file or dict)
+                  which:str='final' # 'final' or 'best' (best held-out kNN epoch) model of each variant
+                 )->pd.DataFrame:
+    "One row per loss variant: held-out accuracy, kNN accuracy, LFW 10-fold, TAR and TPR at fixed FPR"
+    r = json.loads(Path(results).read_text()) if not isinstance(results, dict) else results
+    rows = []
+    for name, v in r['variants'].items():
+        ev, h = v.get(f'lfw_{which}'), v.get('history', [])
+        acc = _last(h, 'accuracy') if _last(h, 'accuracy') is not None else _last(h, 'cos_acc')
+        rows.append(dict(variant=name, loss=v.get('config', {}).get('loss'), epochs=len(h), s_per_epoch=v.get('seconds_per_epoch'),
+                         heldout_acc=acc, knn_acc=_last(h, 'knn_acc'),
+                         lfw_acc=ev and ev['lfw_accuracy'], lfw_std=ev and ev['lfw_accuracy_std'],
+                         tar_far_1e2=ev and _fk(ev['tar_at_far'], 0.01),
+                         tpr_fpr_0_1=ev and _fk(ev['tpr_at_fpr'], 0.1), tpr_fpr_0_01=ev and _fk(ev['tpr_at_fpr'], 0.01)))
+    return pd.DataFrame(rows).set_index('variant')
