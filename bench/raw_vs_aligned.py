@@ -29,16 +29,10 @@ def main(argv=None):
     pl = FacePipeline.load()
     raw, pre = LFWEmbedFn(pl, None, 'shipped', flip=True), LFWEmbedFn(pl, a.aligned, 'shipped', flip=True)
     t = time.perf_counter()
-    crops_raw = []                                  # what the raw path embeds: pipeline crop or centre-crop fallback
-    res = pl.face_aligner([read_image(q) for q in paths])
-    from face_research.pipeline import lfw_center_crop
-    from face_research.align import pick_face
-    for q, r in zip(paths, res):
-        im = read_image(q)
-        crops_raw.append(r.crops[pick_face(r.boxes, im.shape) if len(r.crops) > 1 else 0] if r.status == 'ok' else lfw_center_crop(im, 112))
+    crops_raw = raw.crops(list(paths))             # what each path embeds: the same code as eval-lfw's
     crops_pre = [read_image(Path(a.aligned)/Path(q).parent.name/Path(q).name) if (Path(a.aligned)/Path(q).parent.name/Path(q).name).exists()
                  else None for q in paths]
-    e_raw, e_pre = raw(list(paths)), pre(list(paths))
+    e_raw, e_pre = raw.embed_crops(crops_raw), pre(list(paths))
     cos = (e_raw * e_pre).sum(1)
     diff = np.array([np.abs(c.astype(int) - d.astype(int)).mean() if d is not None else np.nan for c, d in zip(crops_raw, crops_pre)])
     out = dict(n=a.n, seconds=round(time.perf_counter() - t, 1), fallbacks_raw=len(raw.fallbacks), missing_aligned=int(sum(d is None for d in crops_pre)),

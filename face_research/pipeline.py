@@ -268,7 +268,7 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
             print(f"group {gi}: " + ', '.join(sorted((labels[i] for i in np.where(g == gi)[0]), key=person_key)))
     return 0
 
-# %% ../nbs/09_pipeline.ipynb #816ccdbd
+# %% ../nbs/09_pipeline.ipynb #bf905e54
 def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
                     size:int=112, # output side
                     frac:float=0.44 # share of the photo's side kept around its centre
@@ -287,7 +287,8 @@ class LFWEmbedFn:
                 ):
         self.pl, self.aligned, self.fallbacks, self.flip = pl, Path(aligned) if aligned else None, [], flip
         self.model_id = model_id + (f"|aligned:{self.aligned.resolve()}" if self.aligned else f"|pipeline:{pl.face_aligner.landmarker is not None}|pick") + ('|flip' if flip else '')
-    def __call__(self, paths):
+    def crops(self, paths)->np.ndarray:
+        "(N,size,size,3) faces of `paths`: pre-aligned crops, else the pipeline's, else a centre crop"
         size = self.pl.face_aligner.size
         crops, need = [None] * len(paths), []
         for i, p in enumerate(paths):
@@ -300,7 +301,10 @@ class LFWEmbedFn:
             for i, im, r in zip(need, imgs, res):     # the face align-dataset keeps (largest, discounted by distance from the centre)
                 if r.status == 'ok': crops[i] = r.crops[pick_face(r.boxes, im.shape) if len(r.crops) > 1 else 0]
                 else: crops[i] = lfw_center_crop(im, size); self.fallbacks.append(str(paths[i]))
-        crops = np.stack(crops)
+        return np.stack(crops)
+    def __call__(self, paths): return self.embed_crops(self.crops(paths))
+    def embed_crops(self, crops:np.ndarray)->np.ndarray:
+        "Unit embeddings of aligned faces (with the test-time flip when set)"
         e = self.pl.embedder.embed(crops)
         if self.flip: e = e + self.pl.embedder.embed(np.ascontiguousarray(crops[:, :, ::-1]))
         return e / np.linalg.norm(e, axis=1, keepdims=True)
