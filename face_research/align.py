@@ -141,7 +141,7 @@ def crop_matrices(crop_boxes:np.ndarray, # (N,4) square boxes
     M[:, 0, 0] = M[:, 1, 1] = s; M[:, 0, 2] = -b[:, 0] * s; M[:, 1, 2] = -b[:, 1] * s
     return M
 
-# %% ../nbs/04_align.ipynb #ef9b4a0f
+# %% ../nbs/04_align.ipynb #9bb28879
 class Detector:
     "MTCNN face detection on lists of photos; returns boxes, scores, points in photo pixels"
     def __init__(self, device=None, # torch device (default: best available)
@@ -161,9 +161,10 @@ class Detector:
         res = [None] * len(images); groups = {}
         small = []
         for i, im in enumerate(images):
-            s = min(1., self.max_side / max(im.shape[:2]))
-            if s < 1: im = cv2.resize(im, (round(im.shape[1]*s), round(im.shape[0]*s)), interpolation=cv2.INTER_AREA)
-            small.append((im, s)); groups.setdefault(im.shape, []).append(i)
+            H, W = im.shape[:2]; s = min(1., self.max_side / max(H, W))
+            if s < 1: im = cv2.resize(im, (max(1, round(W*s)), max(1, round(H*s))), interpolation=cv2.INTER_AREA)
+            sxy = np.float32([im.shape[1] / W, im.shape[0] / H])       # exact per-axis scale of the shrunk photo
+            small.append((im, sxy)); groups.setdefault(im.shape, []).append(i)
         for shape, idx in groups.items():
             batch = np.stack([small[i][0] for i in idx])
             with warnings.catch_warnings():
@@ -172,7 +173,7 @@ class Detector:
             for j, i in enumerate(idx):
                 s = small[i][1]
                 if boxes[j] is None: res[i] = dict(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32), points=np.zeros((0, 5, 2), np.float32))
-                else: res[i] = dict(boxes=(np.asarray(boxes[j], np.float32) / s), scores=np.asarray(probs[j], np.float32),
+                else: res[i] = dict(boxes=(np.asarray(boxes[j], np.float32) / np.tile(s, 2)), scores=np.asarray(probs[j], np.float32),
                                     points=np.asarray(points[j], np.float32) / s)
         return res
 
