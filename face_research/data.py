@@ -12,9 +12,9 @@ from PIL import Image
 from .core import IMAGE_EXTS, face_data
 
 # %% auto #0
-__all__ = ['LFW_DIRS', 'DataFormatError', 'lfw_image_root', 'lfw_images', 'lfw_path', 'lfw_pairs', 'read_celeba_landmarks',
-           'celeba_table', 'read_landmarks5', 'write_landmarks5', 'identity_folders', 'make_lfw_fixture',
-           'make_celeba_fixture', 'make_landmarks_fixture', 'make_identity_fixture']
+__all__ = ['LFW_DIRS', 'LFW_DOWNLOAD_DIR', 'DataFormatError', 'lfw_image_root', 'lfw_images', 'lfw_path', 'lfw_pairs',
+           'read_celeba_landmarks', 'celeba_table', 'read_landmarks5', 'write_landmarks5', 'identity_folders',
+           'make_lfw_fixture', 'make_celeba_fixture', 'make_landmarks_fixture', 'make_identity_fixture', 'download_lfw']
 
 # %% ../nbs/01_data.ipynb #f361d219
 class DataFormatError(ValueError):
@@ -260,3 +260,21 @@ def make_identity_fixture(dest:str|Path, # folder to create
     for i in range(n_ids):
         for j in range(per_id): _noise_img(dest/f"id{i:03d}"/f"{j:03d}.jpg", i*100+j, (size, size))
     return dest
+
+# %% ../nbs/01_data.ipynb #91f786ca
+LFW_DOWNLOAD_DIR = 'lfw-py'   # the folder torchvision's LFW loader creates under its root
+
+def download_lfw(dest:str|Path='data', # folder to download into: LFW lands in <dest>/lfw-py/
+                 dataset_cls=None # the loader (default: `torchvision.datasets.LFWPairs`)
+                )->Path:
+    "Download LFW deep-funneled and View-2 `pairs.txt` with torchvision's loader; the LFW folder"
+    if dataset_cls is None: from torchvision.datasets import LFWPairs as dataset_cls
+    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    try: root = Path(dataset_cls(str(dest), split='10fold', image_set='deepfunneled', download=True).root)
+    except Exception as e:
+        raise RuntimeError(f"could not download LFW into {dest/LFW_DOWNLOAD_DIR} ({type(e).__name__}: {e}). "
+                           "Offline, put a copy there by hand: lfw-deepfunneled/ (from lfw-deepfunneled.tgz) and "
+                           "pairs.txt, from http://vis-www.cs.umass.edu/lfw/") from None
+    if not (root/'pairs.txt').exists(): raise RuntimeError(f"LFW download incomplete: no pairs.txt in {root}")
+    lfw_image_root(root)
+    return root
