@@ -10,8 +10,8 @@ from pathlib import Path
 from .core import face_data, read_image
 
 # %% auto #0
-__all__ = ['COMMANDS', 'DEMO_PEOPLE', 'available_commands', 'main', 'data_stats', 'data_stats_cli', 'demo_photos', 'run_demo',
-           'demo_cli']
+__all__ = ['COMMANDS', 'DEMO_PEOPLE', 'available_commands', 'main', 'data_stats', 'data_stats_cli', 'find_lfw', 'demo_photos',
+           'run_demo', 'demo_cli']
 
 # %% ../nbs/10_cli.ipynb #3902a465
 COMMANDS = {
@@ -94,15 +94,24 @@ def data_stats_cli(argv:list[str]|None=None):
         for k, v in st.items(): print(f"{k:14s} " + ', '.join(f"{kk}={vv}" for kk, vv in v.items()))
     return 0 if st else 1
 
-# %% ../nbs/10_cli.ipynb #e4021aac
+# %% ../nbs/10_cli.ipynb #a34ce635
 DEMO_PEOPLE = ['Colin_Powell', 'George_W_Bush', 'Gerhard_Schroeder', 'Jennifer_Aniston', 'Serena_Williams', 'Tony_Blair']
+
+def find_lfw(root:Path|None # a data folder (holding lfw/ or lfw-py/) or an LFW folder
+            )->Path|None:
+    "The LFW folder under `root` (`lfw/`, torchvision's `lfw-py/`, or `root` itself), or None"
+    from face_research.data import LFW_DIRS, LFW_DOWNLOAD_DIR
+    if root is None: return None
+    root = Path(root)
+    for d in (root/'lfw', root/LFW_DOWNLOAD_DIR, root):
+        if any((d/n).is_dir() for n in LFW_DIRS): return d
+    return None
 
 def demo_photos(root:Path, # data folder holding lfw/ (or an LFW folder)
                 people:list=DEMO_PEOPLE, per_person:int=4)->list:
     "The demo's LFW photos: the first `per_person` images of each of `people`"
     from face_research.data import lfw_image_root
-    lroot = root/'lfw' if (root/'lfw').is_dir() else root
-    img_root = lfw_image_root(lroot)
+    img_root = lfw_image_root(find_lfw(root) or root)
     out = []
     for name in people:
         fs = sorted((img_root/name).glob('*.jpg'))[:per_person]
@@ -164,6 +173,8 @@ def demo_cli(argv:list[str]|None=None):
     p = argparse.ArgumentParser(prog='face-research demo', description='Run the whole pipeline on real photos of a few people.')
     p.add_argument('--data', default=None, help='data folder holding lfw/ (default: $FACE_DATA, then ./data)')
     p.add_argument('--photos', default=None, help='a folder of photos to use instead of the LFW demo people')
+    p.add_argument('--download', action='store_true',
+                   help="no LFW found: download it with torchvision's loader into <data>/lfw-py (needs the internet)")
     p.add_argument('--out', default='outputs/demo', help='output folder')
     a = p.parse_args(argv)
     if a.photos:
@@ -171,12 +182,18 @@ def demo_cli(argv:list[str]|None=None):
         photos = list_images(a.photos)
         if not photos: print(f"face-research demo: no images in {a.photos}", file=sys.stderr); return 1
     else:
-        root = Path(a.data) if a.data else (face_data() or (Path('data') if (Path('data')/'lfw').is_dir() else None))
-        if root is None or not root.is_dir():
-            print("face-research demo: no data found. Put LFW under ./data/lfw (lfw-deepfunneled/ + pairs.txt; see data/README.md),\n"
-                  "point FACE_DATA or --data at a folder holding lfw/, or pass --photos DIR.", file=sys.stderr)
+        root = Path(a.data) if a.data else (face_data() or Path('data'))
+        lfw = find_lfw(root)
+        if lfw is None and a.download:
+            from face_research.data import download_lfw
+            print(f"face-research demo: downloading LFW into {root}/lfw-py ...", file=sys.stderr)
+            try: lfw = download_lfw(root)
+            except RuntimeError as e: print(f"face-research demo: {e}", file=sys.stderr); return 1
+        if lfw is None:
+            print(f"face-research demo: no LFW found under {root}. Put it in ./data/lfw (lfw-deepfunneled/ + pairs.txt; see data/README.md),\n"
+                  "point FACE_DATA or --data at a folder holding lfw/, run with --download when online, or pass --photos DIR.", file=sys.stderr)
             return 1
-        try: photos = demo_photos(root)
+        try: photos = demo_photos(lfw)
         except FileNotFoundError as e: print(f"face-research demo: {e}", file=sys.stderr); return 1
     run_demo(photos, Path(a.out))
     return 0
