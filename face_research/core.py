@@ -23,12 +23,16 @@ def default_device(device:str|torch.device|None=None # explicit choice; `None` p
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../nbs/00_core.ipynb #35e5c5a4
+# %% ../nbs/00_core.ipynb #f9c59891
 def autocast_dtype(device:torch.device|str # where the computation runs
                   )->torch.dtype|None:
-    "Mixed-precision dtype for `device`: bf16 on CPU, fp16 on CUDA, none on MPS"
+    "Mixed-precision dtype for `device`: bf16 on CPU and on CUDA GPUs with native bf16 (Ampere+), else fp16 on CUDA; none on MPS"
     t = torch.device(device).type
-    return {'cpu': torch.bfloat16, 'cuda': torch.float16}.get(t)
+    if t == 'cuda':   # bf16 needs no loss scaling, so training skips GradScaler and its per-step `.item()` GPU syncs
+        try: bf16 = torch.cuda.is_available() and torch.cuda.get_device_capability(device)[0] >= 8
+        except Exception: bf16 = False
+        return torch.bfloat16 if bf16 else torch.float16
+    return {'cpu': torch.bfloat16}.get(t)
 
 def amp_speeds_up(device:torch.device|str # where the computation runs
                  )->bool:
