@@ -1,10 +1,12 @@
 """Whole-pipeline throughput on LFW photos: batched vs one photo at a time, next to MTCNN detection
-alone on the same photos (the floor this pipeline cannot beat without a faster detector).
+alone on the same photos (the floor this pipeline cannot beat without a faster detector), and each
+stage on its own, batched and one at a time, so the ratio can be explained.
 Side by side in one process, same photos (already decoded), same models.
 
-Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_pipeline.py [--n 200] [--model models/recognizer.pth]
-Without a shipped recognizer, --random-init uses an untrained ResNet34 (same compute; throughput only)."""
-import argparse, time, numpy as np, torch
+Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_pipeline.py [--n 200] [--model models/recognizer.pth] [--save]
+Without a shipped recognizer, --random-init uses an untrained ResNet34 (same compute; throughput only).
+--save writes bench/results/pipeline.json."""
+import argparse, json, os, platform, time, numpy as np, torch
 from face_research.core import face_data, read_image, model_path
 from face_research.data import lfw_images
 from face_research.align import Detector, FaceAligner
@@ -14,26 +16,65 @@ from face_research.pipeline import FacePipeline
 
 ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=200); ap.add_argument('--batch', type=int, default=16)
 ap.add_argument('--model', default=None); ap.add_argument('--random-init', action='store_true')
+ap.add_argument('--device', default='cpu'); ap.add_argument('--save', action='store_true')
 a = ap.parse_args()
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
 paths = lfw_images(root).path.iloc[::max(1, 13233 // a.n)][:a.n].tolist()
 imgs = [read_image(p) for p in paths]
-det = Detector(device='cpu')
-emb = Embedder(FaceEmbedder('resnet34', 'ir'), device='cpu') if a.random_init else Embedder(a.model or model_path('recognizer.pth'), device='cpu')
-fa = FaceAligner(Aligner.load(model_path('aligner.pth'), device='cpu'), detector=det, keep_all=True)
+dev = a.device
+det = Detector(device=dev)
+emb = Embedder(FaceEmbedder('resnet34', 'ir'), device=dev) if a.random_init else Embedder(a.model or model_path('recognizer.pth'), device=dev)
+fa = FaceAligner(Aligner.load(model_path('aligner.pth'), device=dev), detector=det, keep_all=True)
 pl = FacePipeline(emb, fa, batch_size=a.batch)
-print(f"{len(imgs)} LFW photos (250x250), torch threads {torch.get_num_threads()}, embedder: {'random-init ResNet34-IR' if a.random_init else 'shipped'}")
-pl(imgs[:4]); det(imgs[:4])   # warm-up
-def timed(f):
-    t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
-t_det_b, _ = timed(lambda: [det(imgs[i:i + a.batch]) for i in range(0, len(imgs), a.batch)])
-t_det_1, _ = timed(lambda: [det([im]) for im in imgs])
-t_b, rb = timed(lambda: pl(imgs))
 pl1 = FacePipeline(emb, fa, batch_size=1)
+sync = torch.cuda.synchronize if dev.startswith('cuda') else (lambda: None)
+print(f"{len(imgs)} LFW photos (250x250), device {dev}, torch threads {torch.get_num_threads()}, "
+      f"embedder: {'random-init ResNet34-IR' if a.random_init else 'shipped'}, load average {os.getloadavg()[0]:.2f}")
+pl(imgs[:4]); pl1(imgs[:2]); det(imgs[:4])   # warm-up
+def timed(f):
+    sync(); t = time.perf_counter(); r = f(); sync(); return time.perf_counter() - t, r
+B, n = a.batch, len(imgs)
+chunks = lambda xs: [xs[i:i + B] for i in range(0, len(xs), B)]
+t_det_b, _ = timed(lambda: [det(c) for c in chunks(imgs)])
+t_det_1, _ = timed(lambda: [det([im]) for im in imgs])
+t_fa_b, res = timed(lambda: [r for c in chunks(imgs) for r in fa(c)])
+t_fa_1, _ = timed(lambda: [fa([im]) for im in imgs])
+crops = np.concatenate([r.crops for r in res if r.status == 'ok']); nf = len(crops)
+t_emb_b, _ = timed(lambda: [emb.embed(c) for c in chunks(crops)])
+t_emb_1, _ = timed(lambda: [emb.embed(c[None]) for c in crops])
+t_b, rb = timed(lambda: pl(imgs))
 t_1, r1 = timed(lambda: pl1(imgs))
-n = len(imgs)
-print(f"MTCNN detection alone, batches of {a.batch}: {n/t_det_b:6.1f} photos/s")
-print(f"MTCNN detection alone, one at a time:  {n/t_det_1:6.1f} photos/s")
-print(f"pipeline, batches of {a.batch}:            {n/t_b:6.1f} photos/s  ({sum(r.n for r in rb)} faces)")
-print(f"pipeline, one photo at a time:        {n/t_1:6.1f} photos/s  ({sum(r.n for r in r1)} faces)")
-print(f"batched / one-at-a-time: x{t_1/t_b:.2f}")
+faces_b, faces_1 = sum(r.n for r in rb), sum(r.n for r in r1)
+assert faces_b == faces_1 == nf, (faces_b, faces_1, nf)
+# Amdahl: if batching made detection and alignment free, the batched pipeline could still not run
+# faster than its embedder, so t_1 / (batched embedder time) bounds the ratio on this machine.
+bound = t_1 / t_emb_b
+# Is the embedder compute-bound? Its FLOP rate in batches next to a large fp32 matrix product's.
+from torch.utils.flop_counter import FlopCounterMode
+with FlopCounterMode(display=False) as fc, torch.no_grad(): emb.model(torch.rand(1, 3, 112, 112, device=dev))
+gflop_face = fc.get_total_flops() / 1e9
+m = torch.rand(2048, 2048, device=dev); m @ m
+t_mm, _ = timed(lambda: [m @ m for _ in range(5)])
+mm_gflops = 5 * 2 * 2048**3 / t_mm / 1e9
+rows = [('MTCNN detection alone', t_det_b, t_det_1, 'photos'),
+        ('detection + our aligner + warp', t_fa_b, t_fa_1, 'photos'),
+        ('embedder alone (ResNet34-IR)', t_emb_b, t_emb_1, 'faces'),
+        ('whole pipeline', t_b, t_1, 'photos')]
+print(f"{'stage':34s} {'batches of ' + str(B):>16s} {'one at a time':>16s}  ratio")
+for name, tb, t1, unit in rows:
+    k = nf if unit == 'faces' else n
+    print(f"{name:34s} {k/tb:9.2f} {unit:6s} {k/t1:9.2f} {unit:6s}  x{t1/tb:.2f}")
+print(f"({nf} faces in {n} photos)")
+print(f"whole pipeline, batched / one-at-a-time: x{t_1/t_b:.2f}")
+print(f"share of the batched pipeline's time spent in the embedder: {t_emb_b/t_b:.0%}")
+print(f"upper bound of the ratio here (batched detection+alignment for free): x{bound:.2f}")
+print(f"embedder: {gflop_face:.2f} GFLOP a face, {gflop_face * nf / t_emb_b:.1f} GFLOP/s in batches; 2048x2048 fp32 matmul: {mm_gflops:.1f} GFLOP/s")
+if a.save:
+    out = dict(n_photos=n, n_faces=nf, batch=B, device=dev, threads=torch.get_num_threads(), machine=platform.processor() or platform.machine(),
+               embedder='random-init' if a.random_init else (a.model or 'models/recognizer.pth'), load_average_end=os.getloadavg()[0],
+               seconds={name: dict(batched=tb, one_at_a_time=t1, unit=unit) for name, tb, t1, unit in rows},
+               ratio=t_1 / t_b, embedder_share=t_emb_b / t_b, ratio_bound=bound, embedder_gflop_per_face=gflop_face,
+               embedder_gflops_batched=gflop_face * nf / t_emb_b, matmul_gflops=mm_gflops, date=time.strftime('%Y-%m-%d %H:%M'))
+    os.makedirs('bench/results', exist_ok=True)
+    with open('bench/results/pipeline.json', 'w') as f: json.dump(out, f, indent=1)
+    print('saved bench/results/pipeline.json')
