@@ -103,7 +103,7 @@ def image_cache(paths:list, # image files
     os.replace(tmp, f)
     return torch.from_numpy(a)
 
-# %% ../nbs/07_recognition.ipynb #89886e09
+# %% ../nbs/07_recognition.ipynb #d1b9b7a5
 class FaceTensors:
     "Aligned faces as one uint8 `(N,H,W,3)` tensor, with their labels"
     def __init__(self, images:torch.Tensor, labels):
@@ -170,11 +170,15 @@ class FaceDL(DataLoader):
         return idxs[self.skip * self.bs:]
     def create_item(self, s): return s
     def create_batch(self, b):
+        imgs = self.dataset.images
         idx = torch.as_tensor(b, dtype=torch.long)
-        return self.dataset.images[idx], self.dataset.labels[idx]
+        # a cache on the GPU: the indices go over from pinned memory, asynchronously; a copy from
+        # pageable memory would wait for the GPU's queue to drain every batch
+        if imgs.is_cuda: idx = idx.pin_memory().to(imgs.device, non_blocking=True)
+        return imgs[idx], self.dataset.labels[idx]
     def retain(self, res, b): return res
 
-# %% ../nbs/07_recognition.ipynb #92aa1c1e
+# %% ../nbs/07_recognition.ipynb #76f681cd
 def face_dls(data:str|Path|pd.DataFrame, # folder of `<identity>/<image>` aligned faces, or a DataFrame with `path`, `identity`
              bs:int=64, # batch size (P x K sampling: P = bs // k)
              val_pct:float=0.1, # held-out share (see `split_faces`)
@@ -185,7 +189,8 @@ def face_dls(data:str|Path|pd.DataFrame, # folder of `<identity>/<image>` aligne
              cache_dir:str|Path|None='outputs/cache', # uint8 cache location (None: in memory only)
              device:str|torch.device|None=None, # default: `default_device()`
              seed:int=0, # split and order seed
-             min_images:int=2 # drop identities with fewer images
+             min_images:int=2, # drop identities with fewer images
+             device_cache:bool|None=None # keep the uint8 cache on the GPU (default: on CUDA when it takes < 1/4 of free memory)
             )->DataLoaders:
     "fastai `DataLoaders` over the aligned faces; `dls.n_classes`, `dls.df`, `dls.info` describe the data"
     df = identity_folders(data, min_images) if not isinstance(data, pd.DataFrame) else data
@@ -196,9 +201,12 @@ def face_dls(data:str|Path|pd.DataFrame, # folder of `<identity>/<image>` aligne
     tds = FaceTensors(imgs[torch.as_tensor(ti)], df.label.values[ti])
     vds = FaceTensors(imgs[torch.as_tensor(vi)], df.label.values[vi])
     device = default_device(device)
+    if device_cache is None: device_cache = device.type == 'cuda' and imgs.numel() < torch.cuda.mem_get_info(device)[0] / 4
+    if device_cache:      # batches are then gathered on the device: no host-to-device copy of images per batch
+        for ds in (tds, vds): ds.images, ds.labels = ds.images.to(device), ds.labels.to(device)
     if sampler == 'pk':
         if bs % k: raise ValueError(f"batch size {bs} is not a multiple of k={k}")
-        train = FaceDL(tds, sampler=PKSampler(tds.labels.numpy(), p=bs // k, k=k, seed=seed), seed=seed)
+        train = FaceDL(tds, sampler=PKSampler(tds.labels.cpu().numpy(), p=bs // k, k=k, seed=seed), seed=seed)
     elif sampler == 'random': train = FaceDL(tds, bs=bs, shuffle=True, drop_last=True, seed=seed)
     else: raise ValueError(f"sampler must be 'random' or 'pk', got {sampler!r}")
     if len(train) == 0: raise ValueError(f"{len(tds)} training images: fewer than one batch of {train.bs}")
@@ -206,7 +214,7 @@ def face_dls(data:str|Path|pd.DataFrame, # folder of `<identity>/<image>` aligne
     dls.n_classes, dls.df = df.attrs['n_classes'], df
     dls.info = dict(root=str(data) if not isinstance(data, pd.DataFrame) else None, images=len(df),
                     identities=int(df.identity.nunique()), train_images=len(tds), valid_images=len(vds),
-                    train_identities=int(dls.n_classes), split=split, val_pct=val_pct, size=size)
+                    train_identities=int(dls.n_classes), split=split, val_pct=val_pct, size=size, device_cache=bool(device_cache))
     return dls
 
 # %% ../nbs/07_recognition.ipynb #7804898e
