@@ -595,7 +595,7 @@ def lfw_identification_split(images:pd.DataFrame, # `lfw_images(root)`: path, na
     d = srt[srt.name.isin(cnt.index[cnt == 1])].reset_index(drop=True)
     return q, d
 
-# %% ../nbs/08_metrics.ipynb #230f762d
+# %% ../nbs/08_metrics.ipynb #03951add
 def with_flip(embed_fn:Callable # images -> (N, D) array; must accept RGB arrays
              )->Callable:
     "Test-time flip: the embedding of each image plus that of its mirror image, L2-normalised"
@@ -611,14 +611,19 @@ def with_flip(embed_fn:Callable # images -> (N, D) array; must accept RGB arrays
 def embed_images(embed_fn:Callable, # images -> (N, D) array
                  items:Sequence, # image paths (or arrays)
                  batch_size:int=64, # images per call
-                 progress:bool=False # show a progress bar
+                 progress:bool=False, # show a progress bar
+                 done:np.ndarray|None=None, # embeddings of the first `len(done)` items, already computed (resume)
+                 save:Callable|None=None, # called with the (n, D) embeddings so far, every `save_every` batches
+                 save_every:int=20
                 )->np.ndarray:
     "(N, D) float32 embeddings of `items`, computed in batches and checked (NaN/zero rows name the image)"
-    out, rng = [], range(0, len(items), batch_size)
+    out = [np.asarray(done, np.float32)] if done is not None and len(done) else []
+    n0 = len(out[0]) if out else 0
+    rng = range(n0, len(items), batch_size)
     if progress:
         from tqdm.auto import tqdm
-        rng = tqdm(rng, desc='embedding', unit='batch')
-    for a in rng:
+        rng = tqdm(rng, desc='embedding', unit='batch', initial=0)
+    for j, a in enumerate(rng):
         b = list(items[a:a + batch_size])
         e = np.asarray(embed_fn(b), np.float32)
         if e.ndim != 2 or e.shape[0] != len(b): raise EmbeddingError(f"embed function returned shape {e.shape} for {len(b)} images")
@@ -626,6 +631,7 @@ def embed_images(embed_fn:Callable, # images -> (N, D) array
         bad = ~np.isfinite(e).all(1) | (np.abs(e).sum(1) == 0)
         if bad.any(): i = int(np.flatnonzero(bad)[0]); raise EmbeddingError(f"embedding of {b[i]} has NaN/infinite values or is all zeros")
         out.append(e)
+        if save is not None and (j + 1) % save_every == 0 and a + batch_size < len(items): save(np.concatenate(out))
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 # %% ../nbs/08_metrics.ipynb #a566d978
@@ -650,14 +656,14 @@ def pixel_embedder(dim:int=128, # output dimension
     f.model_id = f"pixel-rp{dim}-s{seed}-c{crop}-p{pool}"
     return f
 
-# %% ../nbs/08_metrics.ipynb #3ed745d0
+# %% ../nbs/08_metrics.ipynb #2ebc881d
 def _cache_file(cache, model_id, key):
     p = Path(cache)
     if p.suffix == '.npz': return p
     slug = re.sub(r'[^A-Za-z0-9_.+-]+', '_', model_id)[:80]
     return p/f"lfw-emb-{slug}-{key[:12]}.npz"
 
-def _cached_embeddings(embed_fn, paths, rel, cache, model_id, batch_size, progress):
+def _cached_embeddings(embed_fn, paths, rel, cache, model_id, batch_size, progress, save_every:int=20):
     "Embeddings of `paths`, from/to the `.npz` cache when one is given"
     if cache is None: return embed_images(embed_fn, paths, batch_size, progress)
     if model_id is None: raise ValueError("an embedding cache needs a model id: pass model_id= or give the embed function a model_id attribute")
@@ -669,12 +675,26 @@ def _cached_embeddings(embed_fn, paths, rel, cache, model_id, batch_size, progre
             with np.load(f, allow_pickle=False) as z:
                 if str(z['key']) == key: return z['emb'].astype(np.float32)
         except Exception as e: warnings.warn(f"ignoring unreadable embedding cache {f}: {e}")
-    emb = embed_images(embed_fn, paths, batch_size, progress)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_name(f".{f.name}.{os.getpid()}.tmp")
-    with open(tmp, 'wb') as fh: np.savez(fh, key=np.array(key), model_id=np.array(model_id), paths=np.array(rel), emb=emb)
-    os.replace(tmp, f)
+    # a long run saves its progress in `<cache>.partial.npz` (same key): a killed run resumes there
+    part = f.with_name(f.name[:-len('.npz')] + '.partial.npz')
+    done = None
+    if part.exists():
+        try:
+            with np.load(part, allow_pickle=False) as z:
+                if str(z['key']) == key: done = z['emb'].astype(np.float32)
+        except Exception as e: warnings.warn(f"ignoring unreadable partial embedding cache {part}: {e}")
+    write = lambda dst, emb: _write_npz(dst, key=np.array(key), model_id=np.array(model_id), paths=np.array(rel[:len(emb)]), emb=emb)
+    emb = embed_images(embed_fn, paths, batch_size, progress, done=done, save=lambda e: write(part, e), save_every=save_every)
+    write(f, emb)
+    part.unlink(missing_ok=True)
     return emb
+
+def _write_npz(dst:Path, **arrays):
+    "Write an `.npz` atomically (temporary file, then rename)"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    with open(tmp, 'wb') as fh: np.savez(fh, **arrays)
+    os.replace(tmp, dst)
 
 def evaluate_lfw(embed_fn:Callable, # images -> (N, D) embeddings
                  lfw_root:str|Path, # LFW image folder, or a folder holding one (and pairs.txt)

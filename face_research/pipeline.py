@@ -268,7 +268,7 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
             print(f"group {gi}: " + ', '.join(sorted((labels[i] for i in np.where(g == gi)[0]), key=person_key)))
     return 0
 
-# %% ../nbs/09_pipeline.ipynb #bf905e54
+# %% ../nbs/09_pipeline.ipynb #fa14946d
 def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
                     size:int=112, # output side
                     frac:float=0.44 # share of the photo's side kept around its centre
@@ -347,7 +347,7 @@ def eval_lfw_cli(argv:list[str]|None=None, pipeline=None):
     mpath = a.model or model_path('recognizer.pth')
     fn = LFWEmbedFn(pl, a.aligned, _file_id(mpath) + (f"|{_file_id(a.aligner or model_path('aligner.pth'))}" if pipeline is None and a.landmarks == 'aligner' else ''), a.flip)
     res = evaluate_lfw(fn, root, cache=a.cache, flip=False, batch_size=a.batch_size * 4, min_images=a.min_images, per_person=a.min_images,
-                       progress=not a.json)
+                       progress=True)     # the bar goes to stderr, the JSON to stdout; a killed run resumes from the cache's partial file
     res['fallback_center_crops'] = len(fn.fallbacks); res['flip'] = a.flip
     if a.calibrate is not None:
         if a.calibrate not in res['threshold_at_fpr']:
