@@ -14,7 +14,13 @@ and on what comes back. So:
   unpack  (here)   chunks -> the model file (sha256 checked)
 
   python bench/gpu_session.py pack --lfw data/aligned/lfw --celeba data/aligned/celeba --pairs $FACE_DATA/lfw/pairs.txt --raw-lfw $FACE_DATA/lfw
-  (device) python3 bench/gpu_session.py run --budget 500 --out $OUT [--set sweep]
+  .whl (here, once): pip download --no-deps -d .whl fastai==2.8.7 fastcore==1.14.5 fastprogress==1.0.3 fastdownload==0.0.8 \
+           fasttransform==0.0.2 beartype==0.23.1 facenet-pytorch==2.6.0 && pip download --no-deps -d .whl \
+           --python-version 3.12 --only-binary=:all: plum-dispatch==2.10.1      (the device runs Python 3.12)
+  (device) pip install --no-deps .whl/*.whl   (fastai stack + facenet-pytorch: the device has torch, cv2, no fastai)
+           python3 bench/gpu_session.py run --budget 500 --out $OUT [--set sweep]
+  carry: .gpu .whl. Tree + carry must stay under 64 MiB: `python bench/gpu_session.py size` reports it; move
+           models/recognizer.pth (68 MB), nbs/*.ipynb and bench/results out for the call (`git checkout -- .` restores)
   CPU dry run of the wiring: pack --dry --out /tmp/drygpu, then
   GPU_SESSION_DRY=1 python bench/gpu_session.py run --gpu-dir /tmp/drygpu --out /tmp/dryout --budget 300 --no-bench
   python bench/gpu_session.py unpack DIR --to models/recognizer.pth
@@ -106,8 +112,25 @@ def pack(a):
     blob['names'] = np.array([str(Path(p).relative_to(root)) for p in need])
     allnames = np.array([str(Path(p).relative_to(root)) for p in imgs.path])
     np.savez(out/'lfw.npz', all_names=allnames, pairs=np.array(pairs_text), **blob)
+    # raw photos for the whole-pipeline throughput bench (issue 7): every other one of bench_pipeline's 200
+    sel = lfw_images(root).path.iloc[::13233 // 200][:200].tolist()[::2][:a.pipeline_photos if not a.dry else 10]
+    np.savez(out/'pipeline.npz', **_blob(sel, root, 'WEBP', 80))
     shutil.rmtree(fall, ignore_errors=True)
     for f in out.iterdir(): print(f, f.stat().st_size / 1e6, 'MB')
+    travel_report()
+
+def travel_report(limit=64 * 2**20):
+    "What the device call would carry: tracked files present in the tree + .gpu + .whl, against the 64 MiB limit"
+    tracked = subprocess.run(['git', 'ls-files', '-z'], cwd=ROOT, capture_output=True, text=True).stdout.split('\0')
+    size = lambda p: p.stat().st_size if p.is_file() else sum(f.stat().st_size for f in p.rglob('*') if f.is_file())
+    parts = {'tracked tree': sum(size(ROOT/t) for t in tracked if t and (ROOT/t).is_file()),
+             '.gpu': size(ROOT/'.gpu') if (ROOT/'.gpu').exists() else 0, '.whl': size(ROOT/'.whl') if (ROOT/'.whl').exists() else 0}
+    total = sum(parts.values())
+    print(', '.join(f"{k} {v / 2**20:.1f} MiB" for k, v in parts.items()), f"-> {total / 2**20:.1f} of {limit / 2**20:.0f} MiB")
+    if total > limit:
+        print("over the limit: move models/recognizer.pth, nbs/*.ipynb and bench/results out of the tree for the call "
+              "(`git checkout -- .` restores them)")
+    return total
 
 def _planes(data:bytes)->bytes:
     "fp16-friendly lossless packing: even bytes, then odd bytes, each zlib-compressed"
@@ -273,6 +296,29 @@ def bench(celeba, out):
         log('bench', rows[-1])
     return rows
 
+def pipeline_bench(out, gpu_dir):
+    "bench_pipeline.py on the GPU: MTCNN + our aligner + ResNet34-IR (random init: same compute), batched vs one at a time"
+    f = Path(gpu_dir)/'pipeline.npz'
+    if not f.exists(): return dict(error=f'no {f}')
+    from PIL import Image
+    z = np.load(f); root = WORK/'pipe'/'lfw'/'lfw-deepfunneled'
+    for i, name in enumerate(z['names']):
+        dst = root/str(name); dst.parent.mkdir(parents=True, exist_ok=True)
+        Image.open(io.BytesIO(z['blob'][z['offsets'][i]:z['offsets'][i + 1]].tobytes())).convert('RGB').save(dst, quality=95)
+    res_file = Path(out)/'pipeline_bench.json'
+    import torch
+    dev = 'cuda' if torch.cuda.is_available() else 'cpu'     # (cpu: dry runs)
+    cmd = [sys.executable, str(ROOT/'bench/bench_pipeline.py'), '--device', dev, '--random-init', '--n', '200' if dev == 'cuda' else '8',
+           '--batch', '16' if dev == 'cuda' else '4', '--save', '--out', str(res_file)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=150,
+                           env={**os.environ, 'FACE_DATA': str(WORK/'pipe'), 'PYTHONPATH': os.environ.get('PYTHONPATH', '') + f":{ROOT}"})
+        res = json.loads(res_file.read_text()) if res_file.exists() else dict(error=r.stderr[-1500:])
+        res['stdout'] = r.stdout[-3000:]
+    except subprocess.TimeoutExpired: res = dict(error='timeout')
+    log('pipeline bench', {k: v for k, v in res.items() if k in ('ratio', 'error', 'ratio_bound')})
+    return res
+
 def _at(d, k): return d[k] if k in d else d[str(k)]   # float keys in memory, str keys after JSON
 
 def collect(results, names, lfw, out, end):
@@ -323,6 +369,7 @@ def run(a):
     results = dict(started=time.strftime('%Y-%m-%d %H:%M:%S'), torch=torch.__version__,
                    gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
     results['bench'] = bench(celeba, out) if not a.no_bench else []
+    results['pipeline_bench'] = pipeline_bench(out, a.gpu_dir) if not a.no_bench else {}
     train_end = end - a.reserve
     names = a.variants.split(',') if a.variants else list(SETS[a.set])
     procs = {}
@@ -345,6 +392,8 @@ def main():
     sp = p.add_subparsers(dest='cmd', required=True)
     q = sp.add_parser('pack'); q.add_argument('--lfw', required=True); q.add_argument('--celeba', required=True); q.add_argument('--pairs', required=True)
     q.add_argument('--out', default=str(ROOT/'.gpu')); q.add_argument('--raw-lfw', default=os.path.join(os.environ.get('FACE_DATA', 'data'), 'lfw'), help='raw LFW (listing + fallback crops)'); q.add_argument('--dry', action='store_true', help='a tiny subset for a CPU dry run')
+    q.add_argument('--pipeline-photos', type=int, default=100, help='raw LFW photos for the pipeline throughput bench')
+    q = sp.add_parser('size')
     q = sp.add_parser('unpack'); q.add_argument('dir'); q.add_argument('--stem', default='recognizer'); q.add_argument('--to', required=True)
     q = sp.add_parser('run'); q.add_argument('--out', required=True); q.add_argument('--gpu-dir', default=str(ROOT/'.gpu'))
     q.add_argument('--budget', type=float, default=500, help='seconds for the whole run')
@@ -356,6 +405,6 @@ def main():
     q = sp.add_parser('variant'); q.add_argument('name'); q.add_argument('--train-end', type=float, required=True)
     q.add_argument('--max-epochs', type=int, default=150)
     a = p.parse_args()
-    dict(pack=pack, unpack=unpack, run=run, variant=run_variant)[a.cmd](a)
+    dict(pack=pack, unpack=unpack, run=run, variant=run_variant, size=lambda a: travel_report())[a.cmd](a)
 
 if __name__ == '__main__': main()
