@@ -18,7 +18,7 @@ and on what comes back. So:
            fasttransform==0.0.2 beartype==0.23.1 facenet-pytorch==2.6.0 && pip download --no-deps -d .whl \
            --python-version 3.12 --only-binary=:all: plum-dispatch==2.10.1      (the device runs Python 3.12)
   (device) pip install --no-deps .whl/*.whl   (fastai stack + facenet-pytorch: the device has torch, cv2, no fastai)
-           python3 bench/gpu_session.py run --budget 500 --out $OUT [--set sweep]
+           PYTHONPATH=.gpu/pkg python3 bench/gpu_session.py run --budget 500 --out $OUT [--set sweep]
   carry: .gpu .whl. Tree + carry must stay under 64 MiB: `python bench/gpu_session.py size` reports it; move
            models/recognizer.pth (68 MB), nbs/*.ipynb and bench/results out for the call (`git checkout -- .` restores)
   CPU dry run of the wiring: pack --dry --out /tmp/drygpu, then
@@ -117,6 +117,10 @@ def pack(a):
     np.savez(out/'pipeline.npz', **_blob(sel, root, 'WEBP', 80))
     shutil.rmtree(fall, ignore_errors=True)
     for f in out.iterdir(): print(f, f.stat().st_size / 1e6, 'MB')
+    # the committed package (not whatever the working tree holds), first on the device's PYTHONPATH
+    shutil.rmtree(out/'pkg', ignore_errors=True); (out/'pkg').mkdir()
+    arch = subprocess.run(['git', 'archive', 'HEAD', 'face_research'], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(arch)) as t: t.extractall(out/'pkg', filter='data')
     travel_report()
 
 def travel_report(limit=64 * 2**20):
