@@ -19,6 +19,7 @@ and on what comes back. So:
            --python-version 3.12 --only-binary=:all: plum-dispatch==2.10.1      (the device runs Python 3.12)
   (device) pip install --no-deps .whl/*.whl   (fastai stack + facenet-pytorch: the device has torch, cv2, no fastai)
            PYTHONPATH=.gpu/pkg python3 bench/gpu_session.py run --budget 500 --out $OUT [--set sweep]
+           (--variants none: the two benches alone, about a minute)
   carry: .gpu .whl. Tree + carry must stay under 64 MiB: `python bench/gpu_session.py size` reports it; move
            models/recognizer.pth (68 MB), nbs/*.ipynb and bench/results out for the call (`git checkout -- .` restores)
   CPU dry run of the wiring: pack --dry --out /tmp/drygpu, then
@@ -375,7 +376,7 @@ def run(a):
     results['bench'] = bench(celeba, out) if not a.no_bench else []
     results['pipeline_bench'] = pipeline_bench(out, a.gpu_dir) if not a.no_bench else {}
     train_end = end - a.reserve
-    names = a.variants.split(',') if a.variants else list(SETS[a.set])
+    names = [] if a.variants == 'none' else a.variants.split(',') if a.variants else list(SETS[a.set])   # none: benches only
     procs = {}
     for n in names:
         lf = open(WORK/f"{n}.log", 'w')
