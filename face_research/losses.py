@@ -8,8 +8,8 @@ import math
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['LinearHead', 'arc_margin', 'MarginHead', 'ClassifierLoss', 'pairwise_distances', 'batch_hard_triplets',
-           'semi_hard_triplets', 'TripletLoss', 'MixLoss']
+__all__ = ['DENSE_TRIPLETS_MAX', 'LinearHead', 'arc_margin', 'MarginHead', 'ClassifierLoss', 'pairwise_distances',
+           'batch_hard_triplets', 'semi_hard_triplets', 'TripletLoss', 'dense_triplets', 'MixLoss']
 
 # %% ../nbs/06_losses.ipynb #408d93da
 def _no_autocast(t:torch.Tensor):
@@ -78,7 +78,7 @@ class ClassifierLoss(nn.Module):
     def forward(self, emb:torch.Tensor, labels:torch.Tensor)->torch.Tensor:
         return F.cross_entropy(self.head(emb, labels), labels, label_smoothing=self.label_smoothing)
 
-# %% ../nbs/06_losses.ipynb #09cf0d03
+# %% ../nbs/06_losses.ipynb #a058fcb4
 def pairwise_distances(emb:torch.Tensor # (N,D) embeddings
                       )->torch.Tensor:
     "(N,N) Euclidean distances between L2-normalised `emb`, fp32 (finite gradient at 0)"
@@ -128,10 +128,35 @@ class TripletLoss(nn.Module):
         self.margin, self.mining, self.soft = margin, mining, soft
     def forward(self, emb:torch.Tensor, labels:torch.Tensor)->torch.Tensor:
         d = pairwise_distances(emb)
-        a, p, n = (batch_hard_triplets if self.mining == 'hard' else semi_hard_triplets)(d.detach(), labels)
-        if len(a) == 0: return emb.float().sum() * 0.
-        diff = d[a, p] - d[a, n]
-        return (F.softplus(diff) if self.soft else F.relu(diff + self.margin)).mean()
+        if len(d) > DENSE_TRIPLETS_MAX:      # index lists: data-dependent shapes (a GPU sync), small memory
+            a, p, n = (batch_hard_triplets if self.mining == 'hard' else semi_hard_triplets)(d.detach(), labels)
+            if len(a) == 0: return emb.float().sum() * 0.
+            dap, dan, w = d[a, p], d[a, n], None
+        else: dap, dan, w = dense_triplets(d, labels, self.mining)
+        l = F.softplus(dap - dan) if self.soft else F.relu(dap - dan + self.margin)
+        if w is None: return l.mean()
+        w = w.float(); return (l * w).sum() / w.sum().clamp_min(1.)
+
+DENSE_TRIPLETS_MAX = 512   # semi-hard builds an (N,N,N) tensor: 512^3 = 134M elements at most
+
+def dense_triplets(d:torch.Tensor, # (N,N) distances (with their graph)
+                   labels:torch.Tensor, # (N,) identities
+                   mining:str='hard' # 'hard' or 'semihard'
+                  )->tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The same triplets as `batch_hard_triplets` / `semi_hard_triplets` as fixed-shape tensors: d(a,p), d(a,n) and a
+    mask of the valid ones (per anchor for 'hard', per (anchor, positive) pair for 'semihard'). No data-dependent
+    shapes, so no GPU sync in the training step."""
+    pos, neg = _masks(labels); dd = d.detach()
+    if mining == 'hard':
+        p = torch.where(pos, dd, torch.full_like(dd, -1.)).argmax(1, keepdim=True)
+        n = torch.where(neg, dd, torch.full_like(dd, float('inf'))).argmin(1, keepdim=True)
+        return d.gather(1, p)[:, 0], d.gather(1, n)[:, 0], pos.any(1) & neg.any(1)
+    dan, negm = dd[:, None, :], neg[:, None, :]                          # (N,1,N): a's distances to every n
+    outside = negm & (dan > dd[:, :, None])                              # (N,N,N): negatives farther than p
+    semi = torch.where(outside, dan, torch.full_like(dan, float('inf'))).argmin(2)           # (N,N)
+    far = torch.where(negm, dan, torch.full_like(dan, -float('inf'))).argmax(2).expand_as(semi)
+    n = torch.where(outside.any(2), semi, far)
+    return d, d.gather(1, n), pos & neg.any(1, keepdim=True)
 
 # %% ../nbs/06_losses.ipynb #9c06a29b
 class MixLoss(nn.Module):
