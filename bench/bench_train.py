@@ -22,7 +22,7 @@ import argparse, copy, json, math, sys, tempfile, time, warnings
 from pathlib import Path
 import torch
 from fastai.callback.core import Callback, CancelFitException
-from face_research.core import default_device, autocast, autocast_dtype
+from face_research.core import default_device, autocast, train_autocast_dtype
 from face_research.data import make_identity_fixture
 from face_research.embedder import amp_speeds_up
 from face_research.recognition import face_dls, recognition_learner, augment_batch, AUG_DEFAULTS
@@ -41,9 +41,10 @@ class BareStep:
         self.x = torch.rand(bs, 3, 112, 112, device=self.dev).contiguous(memory_format=torch.channels_last)
         self.y = (torch.arange(bs, device=self.dev) // k) % learn.dls.n_classes
         self.opt = torch.optim.SGD([p for p in self.model.parameters() if p.requires_grad], lr=1e-4, momentum=0.9, weight_decay=5e-4)
-        self.scaler = torch.amp.GradScaler('cuda') if amp and autocast_dtype(self.dev) == torch.float16 else None   # as fastai's MixedPrecision
+        self.dtype = train_autocast_dtype(self.dev)   # as in training (`recognition.amp_callback`)
+        self.scaler = torch.amp.GradScaler('cuda') if amp and self.dtype == torch.float16 else None   # as fastai's MixedPrecision
     def __call__(self):
-        with autocast(self.dev, enabled=self.amp): loss = self.loss_func(self.model(self.x), self.y)
+        with autocast(self.dev, enabled=self.amp, dtype=self.dtype): loss = self.loss_func(self.model(self.x), self.y)
         if self.scaler: self.scaler.scale(loss).backward(); self.scaler.step(self.opt); self.scaler.update()
         else: loss.backward(); self.opt.step()
         self.opt.zero_grad(set_to_none=True)

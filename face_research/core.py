@@ -11,8 +11,8 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'default_device', 'autocast_dtype', 'amp_speeds_up', 'autocast', 'prepare_model', 'seed_everything',
-           'face_data', 'model_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
+__all__ = ['IMAGE_EXTS', 'default_device', 'autocast_dtype', 'train_autocast_dtype', 'amp_speeds_up', 'autocast', 'prepare_model',
+           'seed_everything', 'face_data', 'model_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
 
 # %% ../nbs/00_core.ipynb #6758dcd6
 def default_device(device:str|torch.device|None=None # explicit choice; `None` picks cuda > mps > cpu
@@ -23,16 +23,22 @@ def default_device(device:str|torch.device|None=None # explicit choice; `None` p
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../nbs/00_core.ipynb #f9c59891
+# %% ../nbs/00_core.ipynb #531263cb
 def autocast_dtype(device:torch.device|str # where the computation runs
                   )->torch.dtype|None:
-    "Mixed-precision dtype for `device`: bf16 on CPU and on CUDA GPUs with native bf16 (Ampere+), else fp16 on CUDA; none on MPS"
+    "Mixed-precision dtype for inference on `device`: bf16 on CPU, fp16 on CUDA (more mantissa than bf16), none on MPS"
     t = torch.device(device).type
-    if t == 'cuda':   # bf16 needs no loss scaling, so training skips GradScaler and its per-step `.item()` GPU syncs
+    return {'cpu': torch.bfloat16, 'cuda': torch.float16}.get(t)
+
+def train_autocast_dtype(device:torch.device|str # where the training runs
+                        )->torch.dtype|None:
+    "Mixed-precision dtype for training: bf16 where it is native (CPU; CUDA GPUs from Ampere on), else `autocast_dtype`"
+    t = torch.device(device).type
+    if t == 'cuda':   # bf16 needs no loss scaling: no GradScaler and its per-step `.item()` GPU syncs
         try: bf16 = torch.cuda.is_available() and torch.cuda.get_device_capability(device)[0] >= 8
         except Exception: bf16 = False
-        return torch.bfloat16 if bf16 else torch.float16
-    return {'cpu': torch.bfloat16}.get(t)
+        if bf16: return torch.bfloat16
+    return autocast_dtype(device)
 
 def amp_speeds_up(device:torch.device|str # where the computation runs
                  )->bool:
@@ -44,10 +50,11 @@ def amp_speeds_up(device:torch.device|str # where the computation runs
     except Exception: return False
 
 def autocast(device:torch.device|str, # where the computation runs
-             enabled:bool|None=None # True/False force it; None: only where it speeds up (`amp_speeds_up`)
+             enabled:bool|None=None, # True/False force it; None: only where it speeds up (`amp_speeds_up`)
+             dtype:torch.dtype|None=None # default: `autocast_dtype(device)`
             ):
     "Autocast context for `device` (bf16 on CPU, fp16 on CUDA)"
-    dt = autocast_dtype(device)
+    dt = dtype or autocast_dtype(device)
     if enabled is None: enabled = amp_speeds_up(device)
     if not enabled or dt is None: return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=dt)
