@@ -21,8 +21,8 @@ from .data import lfw_images, lfw_pairs, lfw_image_root
 __all__ = ['IR_FPRS', 'EmbeddingError', 'unit_rows', 'cosine_matrix', 'rank_at_fpr', 'labels_from_dict',
            'compute_cosine_query_pos', 'compute_cosine_query_neg', 'compute_cosine_query_distractors', 'compute_ir',
            'IRResult', 'identification_rate', 'calibrate_threshold', 'best_threshold', 'lfw_10fold', 'tar_at_far',
-           'plot_roc', 'lfw_identification_split', 'with_flip', 'embed_images', 'pixel_embedder', 'evaluate_lfw',
-           'lfw_json', 'format_lfw_report', 'print_lfw_report']
+           'plot_roc', 'lfw_identification_split', 'with_flip', 'embed_images', 'pixel_embedder', 'write_npz',
+           'evaluate_lfw', 'lfw_json', 'format_lfw_report', 'print_lfw_report']
 
 # %% ../nbs/08_metrics.ipynb #426843ef
 class EmbeddingError(ValueError):
@@ -595,7 +595,7 @@ def lfw_identification_split(images:pd.DataFrame, # `lfw_images(root)`: path, na
     d = srt[srt.name.isin(cnt.index[cnt == 1])].reset_index(drop=True)
     return q, d
 
-# %% ../nbs/08_metrics.ipynb #03951add
+# %% ../nbs/08_metrics.ipynb #a497a548
 def with_flip(embed_fn:Callable # images -> (N, D) array; must accept RGB arrays
              )->Callable:
     "Test-time flip: the embedding of each image plus that of its mirror image, L2-normalised"
@@ -622,7 +622,7 @@ def embed_images(embed_fn:Callable, # images -> (N, D) array
     rng = range(n0, len(items), batch_size)
     if progress:
         from tqdm.auto import tqdm
-        rng = tqdm(rng, desc='embedding', unit='batch', initial=0)
+        rng = tqdm(rng, desc='embedding', unit='batch')
     for j, a in enumerate(rng):
         b = list(items[a:a + batch_size])
         e = np.asarray(embed_fn(b), np.float32)
@@ -656,7 +656,7 @@ def pixel_embedder(dim:int=128, # output dimension
     f.model_id = f"pixel-rp{dim}-s{seed}-c{crop}-p{pool}"
     return f
 
-# %% ../nbs/08_metrics.ipynb #2ebc881d
+# %% ../nbs/08_metrics.ipynb #ce885a97
 def _cache_file(cache, model_id, key):
     p = Path(cache)
     if p.suffix == '.npz': return p
@@ -683,15 +683,15 @@ def _cached_embeddings(embed_fn, paths, rel, cache, model_id, batch_size, progre
             with np.load(part, allow_pickle=False) as z:
                 if str(z['key']) == key: done = z['emb'].astype(np.float32)
         except Exception as e: warnings.warn(f"ignoring unreadable partial embedding cache {part}: {e}")
-    write = lambda dst, emb: _write_npz(dst, key=np.array(key), model_id=np.array(model_id), paths=np.array(rel[:len(emb)]), emb=emb)
+    write = lambda dst, emb: write_npz(dst, key=np.array(key), model_id=np.array(model_id), paths=np.array(rel[:len(emb)]), emb=emb)
     emb = embed_images(embed_fn, paths, batch_size, progress, done=done, save=lambda e: write(part, e), save_every=save_every)
     write(f, emb)
     part.unlink(missing_ok=True)
     return emb
 
-def _write_npz(dst:Path, **arrays):
+def write_npz(dst:str|Path, **arrays):
     "Write an `.npz` atomically (temporary file, then rename)"
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst = Path(dst); dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     with open(tmp, 'wb') as fh: np.savez(fh, **arrays)
     os.replace(tmp, dst)

@@ -179,7 +179,7 @@ class _ColourEmbedder:
         e = np.asarray(crops, np.float32).reshape(len(crops), -1, 3).mean(1) + 1
         return e / np.linalg.norm(e, axis=1, keepdims=True)
 
-# %% ../nbs/09_pipeline.ipynb #08973ec6
+# %% ../nbs/09_pipeline.ipynb #3c7bca6e
 def _common(p):
     p.add_argument('--model', default=None, help='recognizer weights (default: models/recognizer.pth)')
     p.add_argument('--aligner', default=None, help='aligner weights (default: models/aligner.pth)')
@@ -229,9 +229,6 @@ def _run_folder(cmd:str, a, pipeline):
     if not len(table[-1]): print(f"face-research {cmd}: no face found in any of {len(files)} images", file=sys.stderr); return None
     return pl, res, table
 
-def _save_npz(path, **arrays):
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + '.part.npz'); np.savez(tmp, **arrays); os.replace(tmp, path)
 
 def embed_cli(argv:list[str]|None=None, pipeline=None):
     "`face-research embed DIR -o embeddings.npz`"
@@ -241,7 +238,8 @@ def embed_cli(argv:list[str]|None=None, pipeline=None):
     run = _run_folder('embed', a, pipeline)
     if run is None: return 1
     pl, res, (labels, names, idx, boxes, scores, points, embs) = run
-    _save_npz(a.out, names=np.array(names, dtype=str), face_index=idx, boxes=boxes, points=points, scores=scores, embeddings=embs)
+    from face_research.metrics import write_npz
+    write_npz(a.out, names=np.array(names, dtype=str), face_index=idx, boxes=boxes, points=points, scores=scores, embeddings=embs)
     print(f"{len(embs)} faces from {sum(r.status == 'ok' for r in res)} of {len(res)} images -> {a.out}")
     return 0
 
