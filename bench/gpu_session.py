@@ -20,6 +20,7 @@ and on what comes back. So:
   (device) pip install --no-deps .whl/*.whl   (fastai stack + facenet-pytorch: the device has torch, cv2, no fastai)
            PYTHONPATH=.gpu/pkg python3 bench/gpu_session.py run --budget 500 --out $OUT [--set sweep]
            (--variants none: the two benches alone, about a minute)
+           --set aug: the five losses with augmentation; --extra '{"dropout": 0.6}' adds settings to every variant
   carry: .gpu .whl. Tree + carry must stay under 64 MiB: `python bench/gpu_session.py size` reports it; move
            models/recognizer.pth (68 MB), nbs/*.ipynb and bench/results out for the call (`git checkout -- .` restores)
   CPU dry run of the wiring: pack --dry --out /tmp/drygpu, then
@@ -55,8 +56,12 @@ SWEEP = {
     'mix_r18_aug':  dict(VARIANTS['mix'], aug=_AUG, arch='resnet18'),
     'arcface_m04':  dict(VARIANTS['arcface'], aug=_AUG, m=0.4, s=32.),
 }
-SETS = dict(losses=VARIANTS, sweep=SWEEP)
-ALL_VARIANTS = {**VARIANTS, **SWEEP}
+# the done-when table needs all five losses under one recipe: `--set aug` is the loss comparison with the
+# geometric augmentation; `--extra '{"dropout": 0.6}'` adds settings to every variant of a set (e.g. the
+# best of a sweep, for a second call in the same GPU session)
+AUG = {f"{k}_aug": dict(VARIANTS[k], aug=_AUG) for k in ('ce', 'arcface', 'triplet', 'mix', 'two-stage')}
+SETS = dict(losses=VARIANTS, sweep=SWEEP, aug=AUG)
+ALL_VARIANTS = {**VARIANTS, **SWEEP, **AUG}
 AMP = 'on' if os.environ.get('GPU_SESSION_DRY') is None else 'off'
 COMMON = dict(bs=128, k=4, val_pct=0.1, split='images', arch='resnet34', stem='ir', lfw_n=1000, monitor='knn_acc',
               ckpt_every=100000, seed=0)
@@ -262,7 +267,7 @@ def run_variant(a):
     torch.set_num_threads(2); torch.backends.cudnn.benchmark = True
     from face_research.recognition import train_recognizer
     celeba, lfw = WORK/'celeba', WORK/'lfw'
-    cfg = dict(ALL_VARIANTS[a.name]); out = WORK/'runs'/a.name
+    cfg = {**ALL_VARIANTS[a.name], **json.loads(a.extra or '{}')}; out = WORK/'runs'/a.name
     t0 = time.time()
     rate, n_train = speed_probe(a.name, cfg, celeba, 30 if torch.cuda.is_available() else 4)
     left = a.train_end - time.time()
@@ -380,7 +385,7 @@ def run(a):
     procs = {}
     for n in names:
         lf = open(WORK/f"{n}.log", 'w')
-        procs[n] = (subprocess.Popen([sys.executable, __file__, 'variant', n, '--train-end', str(train_end), '--max-epochs', str(a.max_epochs)],
+        procs[n] = (subprocess.Popen([sys.executable, __file__, 'variant', n, '--train-end', str(train_end), '--max-epochs', str(a.max_epochs)] + (['--extra', a.extra] if a.extra else []),
                                      stdout=lf, stderr=subprocess.STDOUT, env={**os.environ, 'OMP_NUM_THREADS': '2'}), lf)
     kill_at = end - a.pack_reserve
     while any(p.poll() is None for p, _ in procs.values()) and time.time() < kill_at: time.sleep(2)
@@ -405,10 +410,11 @@ def main():
     q.add_argument('--reserve', type=float, default=75, help='seconds kept after training for evaluation and packing')
     q.add_argument('--pack-reserve', type=float, default=25, help='variants still running this close to the end are killed')
     q.add_argument('--variants', default=None); q.add_argument('--max-epochs', type=int, default=150)
-    q.add_argument('--set', default='losses', choices=list(SETS), help='losses: the loss comparison; sweep: regularisation around the best recipes')
+    q.add_argument('--set', default='losses', choices=list(SETS), help='losses: the loss comparison; sweep: regularisation around the best recipes; aug: the five losses with augmentation')
     q.add_argument('--no-bench', action='store_true')
+    q.add_argument('--extra', default=None, help='JSON settings merged into every variant (e.g. \'{"dropout": 0.6}\')')
     q = sp.add_parser('variant'); q.add_argument('name'); q.add_argument('--train-end', type=float, required=True)
-    q.add_argument('--max-epochs', type=int, default=150)
+    q.add_argument('--max-epochs', type=int, default=150); q.add_argument('--extra', default=None)
     a = p.parse_args()
     dict(pack=pack, unpack=unpack, run=run, variant=run_variant, size=lambda a: travel_report())[a.cmd](a)
 
