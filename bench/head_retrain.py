@@ -19,17 +19,17 @@ def features():
     from pathlib import Path
     from face_research.embedder import load_embedder
     from face_research.core import read_image
-    from face_research.data import lfw_pairs, lfw_image_root
+    from face_research.data import lfw_pairs, lfw_image_root, identity_folders
     torch.set_num_threads(2)
     model, meta = load_embedder('models/recognizer.pth', 'cpu'); model.eval()
     root = face_data('lfw'); img_root = lfw_image_root(root)
     pairs = lfw_pairs(root/'pairs.txt', img_root)
     lfw = sorted(set(pairs.path1) | set(pairs.path2))
     crop = lambda p: Path('data/aligned/lfw')/Path(p).parent.name/Path(p).name
-    celeba = sorted(p for p in Path('data/aligned/celeba').glob('*/*.jpg') if p.parent.name.isdigit())
+    celeba = identity_folders('data/aligned/celeba').path.tolist()     # the order `train` splits in (debug/ skipped)
     jobs = [('lfw', [crop(p) for p in lfw], False), ('celeba', celeba, False), ('celeba_flip', celeba, True), ('lfw_flip', [crop(p) for p in lfw], True)]
     np.save(f'{FEAT}/lfw_paths.npy', np.array([str(Path(p).relative_to(img_root)) for p in lfw]))
-    np.save(f'{FEAT}/celeba_ids.npy', np.array([p.parent.name for p in celeba]))
+    np.save(f'{FEAT}/celeba_ids.npy', np.array([Path(p).parent.name for p in celeba]))
     t = time.time()
     for name, paths, flip in jobs:
         out = np.lib.format.open_memmap(f'{FEAT}/{name}.part.npy', 'w+', np.float16, (len(paths), 512, 7, 7))

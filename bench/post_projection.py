@@ -23,8 +23,8 @@ def unit(a): return a / np.linalg.norm(a, axis=1, keepdims=True)
 
 def class_stats(X, ids):
     "(mean, within-class scatter, total scatter) of embeddings `X` with labels `ids`"
-    mu = X.mean(0); cl, inv = np.unique(ids, return_inverse=True)
-    cm = np.stack([X[inv == i].mean(0) for i in range(len(cl))])
+    mu = X.mean(0); _, inv, cnt = np.unique(ids, return_inverse=True, return_counts=True)
+    cm = np.zeros((len(cnt), X.shape[1])); np.add.at(cm, inv, X); cm /= cnt[:, None]   # class means, no loop over classes
     R = X - cm[inv]
     return mu, R.T @ R / len(X), np.cov((X - mu).T, bias=True)
 
@@ -52,16 +52,18 @@ def celeba_embeddings(model, folder, cache):
     from face_research.core import read_image
     from face_research.pipeline import _file_id
     from face_research.metrics import write_npz
-    paths = sorted(p for p in Path(folder).glob('*/*') if p.parent.name != 'debug' and p.suffix.lower() in ('.jpg', '.png', '.webp'))
+    from face_research.data import identity_folders
+    df = identity_folders(folder); paths = df.path.tolist()        # skips align-dataset's debug/ overlays
+    rel = [str(Path(x).relative_to(Path(folder).resolve())) for x in paths]
     mid = _file_id(model) + '|flip'
     if cache.exists():
         z = np.load(cache, allow_pickle=False)
-        if str(z['model_id']) == mid and list(z['paths']) == [str(p) for p in paths]: return z['emb'], z['ids']
+        if str(z['model_id']) == mid and list(z['paths']) == rel: return z['emb'], z['ids']
     E = Embedder(model, device='cpu', flip=True); out = []
     for i in range(0, len(paths), 256):
         out.append(E.embed(np.stack([read_image(p) for p in paths[i:i + 256]]))); print(f"  {i + 256}/{len(paths)}", file=sys.stderr, flush=True)
-    emb, ids = np.concatenate(out), np.array([p.parent.name for p in paths])
-    write_npz(cache, model_id=np.array(mid), paths=np.array([str(p) for p in paths]), ids=ids, emb=emb)
+    emb, ids = np.concatenate(out), df.identity.to_numpy().astype(str)
+    write_npz(cache, model_id=np.array(mid), paths=np.array(rel), ids=ids, emb=emb)
     return emb, ids
 
 def main(argv=None):
