@@ -10,7 +10,9 @@ and on what comes back. So:
   run     (there)  unpack -> throughput bench (bench_train.py) -> one process per variant, all at once on the
                    one GPU, each sized to the time budget from its own measured speed -> full LFW evaluation of
                    each variant's final and best-epoch model (test-time flip) -> the model with the best LFW
-                   accuracy gets its threshold at FPR 1e-2 and comes back as byte-plane zlib chunks (< 16 MiB)
+                   accuracy gets its threshold at FPR 1e-2 and comes back as byte-plane zlib chunks (< 16 MiB);
+                   ensembles of the top 2, 3 and all variants (ranked by their held-out monitor, not LFW) are
+                   evaluated on LFW too: measured only, since a second model does not fit what comes back
   unpack  (here)   chunks -> the model file (sha256 checked)
 
   python bench/gpu_session.py pack --lfw data/aligned/lfw --celeba data/aligned/celeba --pairs $FACE_DATA/lfw/pairs.txt --raw-lfw $FACE_DATA/lfw
@@ -207,29 +209,33 @@ def prepare(gpu_dir):
     log(f"unpacked {n} CelebA crops, {m} LFW crops ({len(z['all_names'])} LFW names)")
     return celeba, lfw
 
-class _Preloaded:
-    "embed_fn over LFW paths from crops decoded once"
-    def __init__(self, embedder, paths, flip):
-        from face_research.core import read_image
-        self.e, self.flip = embedder, flip
-        self.idx = {p: i for i, p in enumerate(paths)}
-        self.faces = np.stack([read_image(p) for p in paths])
-    def __call__(self, items): return self.e.embed(self.faces[[self.idx[str(p)] for p in items]], flip=self.flip)
+class _Lookup:
+    "embed_fn over LFW paths from embeddings computed once"
+    def __init__(self, emb, paths): self.emb, self.idx = emb, {str(p): i for i, p in enumerate(paths)}
+    def __call__(self, items): return self.emb[[self.idx[str(p)] for p in items]]
 
-def evaluate(model_file, lfw, faces=None):
-    "Full LFW evaluation (10-fold, TAR@FAR, identification split), test-time flip, on the GPU"
-    from face_research.embedder import Embedder
-    from face_research.metrics import evaluate_lfw, lfw_identification_split
+def lfw_faces(lfw):
+    "Every LFW image the full evaluation embeds (View-2 pairs + identification split), sorted"
+    from face_research.metrics import lfw_identification_split
     from face_research.data import lfw_image_root, lfw_images, lfw_pairs
-    emb = Embedder(model_file, batch_size=512)
     root = lfw_image_root(lfw)
-    if faces is None:
-        pairs = lfw_pairs(lfw/'pairs.txt', root); q, d = lfw_identification_split(lfw_images(root))
-        faces = sorted(set(pairs.path1) | set(pairs.path2) | set(q.path) | set(d.path))
-    fn = _Preloaded(emb, faces, flip=True)
-    res = evaluate_lfw(fn, lfw, cache=None, batch_size=1024)
-    res.pop('fold_accuracies', None)
-    return res, faces
+    pairs = lfw_pairs(lfw/'pairs.txt', root); q, d = lfw_identification_split(lfw_images(root))
+    return sorted(set(pairs.path1) | set(pairs.path2) | set(q.path) | set(d.path))
+
+def evaluate(model_file, lfw, faces=None, save=None):
+    "Full LFW evaluation (10-fold, TAR@FAR, identification split), test-time flip, on the GPU; `save`: .npy for the embeddings"
+    from face_research.core import read_image
+    from face_research.embedder import Embedder
+    if faces is None: faces = lfw_faces(lfw)
+    emb = Embedder(model_file, batch_size=512).embed(np.stack([read_image(p) for p in faces]), flip=True)
+    if save is not None: np.save(save, emb.astype(np.float16))
+    return evaluate_embeddings(emb, faces, lfw), faces
+
+def evaluate_embeddings(emb, faces, lfw):
+    from face_research.metrics import evaluate_lfw
+    res = evaluate_lfw(_Lookup(emb, faces), lfw, cache=None, batch_size=1 << 20)
+    for k in ('fold_accuracies', 'pair_sims', 'pair_same'): res.pop(k, None)
+    return res
 
 def speed_probe(name, cfg, celeba, steps=30):
     "img/s of this variant's real training loop on the shared GPU (the other variants run at the same time)"
@@ -287,7 +293,7 @@ def run_variant(a):
     faces = None
     for tag, f in (('final', out/'recognizer.pth'), ('best', out/'best_recognizer.pth')):
         if f.exists():
-            ev, faces = evaluate(f, lfw, faces)
+            ev, faces = evaluate(f, lfw, faces, save=out/'lfw_emb_best.npy' if tag == 'best' else None)
             summary[f'lfw_{tag}'] = ev
             log(f"{a.name} {tag}: LFW {ev['lfw_accuracy']:.4f} ± {ev['lfw_accuracy_std']:.4f}, TPR@1e-2 {ev['tpr_at_fpr'][0.01]:.3f}")
     (out/'summary.json').write_text(json.dumps(summary, default=float))
@@ -331,6 +337,26 @@ def pipeline_bench(out, gpu_dir):
 
 def _at(d, k): return d[k] if k in d else d[str(k)]   # float keys in memory, str keys after JSON
 
+def ensembles(variants, lfw, faces=None):
+    """Is the 90% LFW goal within reach of several networks? Each variant's best checkpoint (picked by its
+    held-out monitor, never by LFW) embeds LFW once; the top 2, 3 and all of them by that held-out monitor are
+    joined (concatenated unit vectors: cosine = mean of the members' cosines) and evaluated like one model"""
+    have = [(v.get('best_value') or 0., n) for n, v in variants.items() if (WORK/'runs'/n/'lfw_emb_best.npy').exists()]
+    ranked = [n for _, n in sorted(have, reverse=True)]
+    if len(ranked) < 2: return {}
+    faces = faces or lfw_faces(lfw)
+    embs = {n: np.load(WORK/'runs'/n/'lfw_emb_best.npy').astype(np.float32) for n in ranked}
+    out = {}
+    for k in sorted({2, 3, len(ranked)}):
+        if k > len(ranked): continue
+        members = ranked[:k]
+        e = np.concatenate([embs[n] / np.linalg.norm(embs[n], axis=1, keepdims=True) for n in members], 1) / np.sqrt(k)
+        try: ev = evaluate_embeddings(e, faces, lfw)
+        except Exception as ex: out[f'top{k}'] = dict(members=members, error=str(ex)); continue
+        out[f'top{k}'] = dict(members=members, **{m: ev[m] for m in ('lfw_accuracy', 'lfw_accuracy_std', 'tar_at_far', 'tpr_at_fpr')})
+        log(f"ensemble of {members}: LFW {ev['lfw_accuracy']:.4f} ± {ev['lfw_accuracy_std']:.4f}")
+    return out
+
 def collect(results, names, lfw, out, end):
     "Gather the variants' summaries, evaluate killed ones, ship the best model, pack logs"
     import torch
@@ -341,10 +367,11 @@ def collect(results, names, lfw, out, end):
         results['variants'][n] = json.loads(f.read_text()) if f.exists() else dict(name=n, error='no summary (see its log)')
         best = WORK/'runs'/n/'best_recognizer.pth'
         if not f.exists() and best.exists() and time.time() < end - 15:   # killed: its best epoch so far
-            try: results['variants'][n]['lfw_best'], faces = evaluate(best, lfw, faces)
+            try: results['variants'][n]['lfw_best'], faces = evaluate(best, lfw, faces, save=WORK/'runs'/n/'lfw_emb_best.npy')
             except Exception as e: results['variants'][n]['error'] += f"; eval failed: {e}"
         tail = (WORK/f"{n}.log").read_text()[-3000:]
         results['variants'][n]['log_tail'] = tail
+    results['ensembles'] = ensembles(results['variants'], lfw, faces)
     # the shipped model: best full-LFW accuracy over every variant's final and best-epoch model
     cands = [(v[f'lfw_{t}']['lfw_accuracy'], n, t) for n, v in results['variants'].items() for t in ('final', 'best') if f'lfw_{t}' in v]
     if cands:
