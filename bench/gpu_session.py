@@ -23,6 +23,7 @@ and on what comes back. So:
            PYTHONPATH=.gpu/pkg python3 bench/gpu_session.py run --budget 500 --out $OUT [--set sweep]
            (--variants none: the two benches alone, about a minute)
            --set aug: the five losses with augmentation; --extra '{"dropout": 0.6}' adds settings to every variant
+  python bench/gpu_session.py pkg   (after committing a package change: refreshes .gpu/pkg alone)
   carry: .gpu .whl. Tree + carry must stay under 64 MiB: `python bench/gpu_session.py size` reports it; move
            models/recognizer.pth (68 MB), nbs/*.ipynb and bench/results out for the call (`git checkout -- .` restores)
   CPU dry run of the wiring: pack --dry --out /tmp/drygpu, then
@@ -125,11 +126,15 @@ def pack(a):
     np.savez(out/'pipeline.npz', **_blob(sel, root, 'WEBP', 80))
     shutil.rmtree(fall, ignore_errors=True)
     for f in out.iterdir(): print(f, f.stat().st_size / 1e6, 'MB')
-    # the committed package (not whatever the working tree holds), first on the device's PYTHONPATH
-    shutil.rmtree(out/'pkg', ignore_errors=True); (out/'pkg').mkdir()
+    snapshot_pkg(out)
+    travel_report()
+
+def snapshot_pkg(out=ROOT/'.gpu'):
+    "The committed package (not whatever the working tree holds), put first on the device's PYTHONPATH"
+    out = Path(out); shutil.rmtree(out/'pkg', ignore_errors=True); (out/'pkg').mkdir(parents=True)
     arch = subprocess.run(['git', 'archive', 'HEAD', 'face_research'], cwd=ROOT, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(arch)) as t: t.extractall(out/'pkg', filter='data')
-    travel_report()
+    print('package snapshot of', subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip(), 'in', out/'pkg')
 
 def travel_report(limit=64 * 2**20):
     "What the device call would carry: tracked files present in the tree + .gpu + .whl, against the 64 MiB limit"
@@ -431,6 +436,7 @@ def main():
     q.add_argument('--out', default=str(ROOT/'.gpu')); q.add_argument('--raw-lfw', default=os.path.join(os.environ.get('FACE_DATA', 'data'), 'lfw'), help='raw LFW (listing + fallback crops)'); q.add_argument('--dry', action='store_true', help='a tiny subset for a CPU dry run')
     q.add_argument('--pipeline-photos', type=int, default=100, help='raw LFW photos for the pipeline throughput bench')
     q = sp.add_parser('size')
+    q = sp.add_parser('pkg', help='refresh only the package snapshot (.gpu/pkg) after a commit')
     q = sp.add_parser('unpack'); q.add_argument('dir'); q.add_argument('--stem', default='recognizer'); q.add_argument('--to', required=True)
     q = sp.add_parser('run'); q.add_argument('--out', required=True); q.add_argument('--gpu-dir', default=str(ROOT/'.gpu'))
     q.add_argument('--budget', type=float, default=500, help='seconds for the whole run')
@@ -443,6 +449,6 @@ def main():
     q = sp.add_parser('variant'); q.add_argument('name'); q.add_argument('--train-end', type=float, required=True)
     q.add_argument('--max-epochs', type=int, default=150); q.add_argument('--extra', default=None)
     a = p.parse_args()
-    dict(pack=pack, unpack=unpack, run=run, variant=run_variant, size=lambda a: travel_report())[a.cmd](a)
+    dict(pack=pack, unpack=unpack, run=run, variant=run_variant, size=lambda a: travel_report(), pkg=lambda a: snapshot_pkg())[a.cmd](a)
 
 if __name__ == '__main__': main()
