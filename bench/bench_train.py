@@ -14,7 +14,7 @@ Target: end-to-end >= 90% of bare. Data: --data DIR (aligned faces, <identity>/<
 generated 112x112 fixture.
 
   .venv/bin/python bench/bench_train.py [--data DIR] [--arch resnet34] [--stem ir] [--loss arcface]
-                                        [--bs 64] [--steps 30] [--warmup 2] [--block 1] [--amp auto] [--json] [--check]
+                                        [--bs 64] [--steps 30] [--warmup 2] [--block 1] [--amp auto] [--json] [--check] [--sync-audit]
 On a GPU use --block 10 (or more): a sync after every step hides the overlap of CPU and GPU work that
 real training has, and under-reports end-to-end throughput.
 """
@@ -69,6 +69,33 @@ class Interleave(Callback):
         if self.n >= self.warmup + self.steps: raise CancelFitException()
 
 
+def sync_audit(learn, steps=4):
+    """Where the end-to-end loop makes the host wait for the GPU: a short extra fit with CUDA's sync debug mode
+    on from the end of batch 1 to the end of batch 1+steps (data loading included); each synchronising call
+    is recorded with its innermost frames outside torch"""
+    import traceback, warnings as w
+    from collections import Counter
+    found = Counter(); state = dict(n=0)
+    def hook(message, category, filename, lineno, file=None, line=None):
+        if 'synchroniz' not in str(message): return
+        fr = [f for f in traceback.extract_stack()[:-1] if '/torch/' not in f.filename and '/warnings' not in f.filename
+              and 'bench_train.py' not in f.filename]
+        found[' <- '.join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in fr[-3:][::-1])] += 1
+    class Audit(Callback):
+        order = 1000
+        def after_batch(self):
+            if not self.training: return
+            state['n'] += 1
+            if state['n'] == 1: torch.cuda.set_sync_debug_mode(1)
+            if state['n'] == 1 + steps: torch.cuda.set_sync_debug_mode(0); raise CancelFitException()
+    with w.catch_warnings():
+        w.simplefilter('always'); old, w.showwarning = w.showwarning, hook
+        try:
+            with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-4, cbs=Audit())
+        finally: torch.cuda.set_sync_debug_mode(0); w.showwarning = old
+    return dict(steps=steps, syncs_per_step=sum(found.values()) / steps, where=found.most_common(10))
+
+
 def pipeline_speed(dls, steps):
     "img/s of the input side alone: loader + augmentation"
     n, t0 = 0, time.perf_counter()
@@ -90,6 +117,7 @@ def main(argv=None):
     p.add_argument('--amp', default='auto', choices=('auto', 'on', 'off'))
     p.add_argument('--device', default=None); p.add_argument('--json', action='store_true')
     p.add_argument('--check', action='store_true', help='exit 1 when end-to-end < 90%% of bare')
+    p.add_argument('--sync-audit', action='store_true', help='CUDA: list where the training loop waits for the GPU (after the timing)')
     a = p.parse_args(argv)
     dev = default_device(a.device)
     amp = a.amp == 'on' or (a.amp == 'auto' and amp_speeds_up(dev))
@@ -114,6 +142,9 @@ def main(argv=None):
         e2e, bare = a.bs * len(te) / sum(te), a.bs * len(tb) / sum(tb)   # per-step means
         ratios = sorted(b / e for e, b in zip(te, tb))
         pipe = pipeline_speed(dls, min(a.steps, len(dls.train)))
+        if a.sync_audit:
+            try: res['sync_audit'] = sync_audit(learn) if dev.type == 'cuda' else 'needs CUDA'
+            except Exception as e: res['sync_audit'] = f'failed: {e!r}'
     res.update(bare_img_s=round(bare, 3), e2e_img_s=round(e2e, 3), ratio=round(e2e / bare, 3),
                step_ratio_min=round(ratios[0], 3), step_ratio_median=round(ratios[len(ratios) // 2], 3),
                step_ratio_max=round(ratios[-1], 3), pipeline_img_s=round(pipe, 1), passed=e2e >= 0.9 * bare)
@@ -124,6 +155,7 @@ def main(argv=None):
         print(f"end-to-end training:   {e2e:8.3f} img/s  = {100 * e2e / bare:.1f}% of bare  -> {'PASS' if res['passed'] else 'FAIL'} (target >= 90%)")
         print(f"per-step ratio e2e/bare: min {ratios[0]:.3f}, median {ratios[len(ratios) // 2]:.3f}, max {ratios[-1]:.3f} ({len(ratios)} pairs)")
         print(f"input pipeline alone:  {pipe:8.1f} img/s")
+        if 'sync_audit' in res: print('sync audit:', res['sync_audit'])
     return 1 if (a.check and not res['passed']) else 0
 
 

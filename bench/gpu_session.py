@@ -308,7 +308,7 @@ def bench(celeba, out):
     rows = []
     for stem, block in (('ir', 1), ('ir', 10)):
         cmd = [sys.executable, str(ROOT/'bench/bench_train.py'), '--data', str(celeba), '--arch', 'resnet34', '--stem', stem,
-               '--bs', '256', '--steps', '30', '--warmup', '10', '--block', str(block), '--amp', 'on', '--device', 'cuda', '--json']
+               '--bs', '256', '--steps', '30', '--warmup', '10', '--block', str(block), '--amp', 'on', '--device', 'cuda', '--json'] + (['--sync-audit'] if block == 10 else [])
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=90, env={**os.environ, 'PYTHONPATH': os.environ.get('PYTHONPATH', '') + f":{ROOT}"})
             line = [l for l in r.stdout.splitlines() if l.startswith('{')]
