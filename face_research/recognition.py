@@ -35,10 +35,10 @@ from .distributed import (init_distributed, teardown_distributed, distributed_ct
 __all__ = ['AUG_DEFAULTS', 'LOSSES', 'split_faces', 'load_faces', 'image_cache', 'FaceTensors', 'to_float_images', 'PKSampler',
            'FaceDL', 'face_dls', 'augment_batch', 'HeadAccuracy', 'knn_accuracy', 'KNNAccuracy',
            'best_threshold_accuracy', 'BatchSeed', 'Autocast', 'CPUAutocast', 'amp_callback', 'FaceAugment',
-           'MarginWarmup', 'DeviceSmoothLoss', 'EMACallback', 'VerificationCallback', 'ForeachSGD', 'foreach_sgd',
-           'load_checkpoint', 'CheckpointCallback', 'shipped_model', 'SaveBestEmbedder', 'RecognitionModel',
-           'make_loss', 'recognition_learner', 'StopAfter', 'pairs_eval_fn', 'lfw_eval_fn', 'train_recognizer',
-           'train_recognizer_cli', 'variant_table']
+           'MarginWarmup', 'DeviceSmoothLoss', 'EMACallback', 'VerificationCallback', 'ForeachSGD', 'ForeachAdam',
+           'foreach_sgd', 'foreach_adam', 'load_checkpoint', 'CheckpointCallback', 'shipped_model', 'SaveBestEmbedder',
+           'RecognitionModel', 'make_loss', 'recognition_learner', 'StopAfter', 'pairs_eval_fn', 'lfw_eval_fn',
+           'train_recognizer', 'train_recognizer_cli', 'variant_table']
 
 # %% ../nbs/07_recognition.ipynb #445f0d26
 def split_faces(df:pd.DataFrame, # `path`, `identity` (e.g. from `identity_folders`)
@@ -334,7 +334,7 @@ def best_threshold_accuracy(sims, # similarity of each pair
     thr = (s[i] + s[i + 1]) / 2 if i + 1 < len(s) else s[i] - 1e-6
     return float(acc[i]), float(thr)
 
-# %% ../nbs/07_recognition.ipynb #a61755bb
+# %% ../nbs/07_recognition.ipynb #e2f342b1
 def _mix_seed(seed:int, it:int, rank:int=0)->int:
     return int(np.random.SeedSequence([seed, it] + ([rank] if rank else [])).generate_state(1)[0])
 
@@ -398,7 +398,8 @@ class DeviceSmoothLoss(AvgSmoothLoss):
     "fastai's smoothed training loss, kept on the loss's device (fastai's copies each batch's loss to the host: a GPU sync every step)"
     def accumulate(self, learn):
         self.count += 1
-        self.val = torch.lerp(to_detach(learn.loss.mean(), cpu=False), self.val, self.beta)
+        x = to_detach(learn.loss.mean(), cpu=False)
+        self.val = torch.lerp(x, self.val.to(x.device), self.beta)   # (a copy only at the first batch after `reset`)
 
 class EMACallback(Callback):
     "Exponential moving average of the weights; validation (and shipping) use the average"
@@ -449,7 +450,7 @@ class VerificationCallback(Callback):
         m = self.learn.model
         return float(self.eval_fn(getattr(m, 'embedder', m)))
 
-# %% ../nbs/07_recognition.ipynb #41b0eb12
+# %% ../nbs/07_recognition.ipynb #25d18723
 class ForeachSGD(torch.optim.Optimizer):
     "fastai's `SGD` (decoupled weight decay, momentum without dampening) as multi-tensor `torch._foreach_*` ops"
     def __init__(self, params, # parameters or param groups (a group may set `do_wd=False`)
@@ -471,16 +472,49 @@ class ForeachSGD(torch.optim.Optimizer):
                 torch._foreach_add_(ps, avg, alpha=-lr)
             else: torch._foreach_add_(ps, grads, alpha=-lr)
 
-def foreach_sgd(no_wd:set|None=None, # ids of the parameters without weight decay (default: tensors of 0 or 1 dimensions)
-                mom:float=0.9 # momentum (the one-cycle schedule overrides it while fitting)
-               ):
-    "A fastai `opt_func`: `ForeachSGD` in an `OptimWrapper`, norms and biases in a group without weight decay"
+class ForeachAdam(torch.optim.Optimizer):
+    "fastai's `Adam` (decoupled weight decay, dampened averages, debiased step) as multi-tensor `torch._foreach_*` ops"
+    def __init__(self, params, lr:float=1e-3, mom:float=0.9, sqr_mom:float=0.99, eps:float=1e-5, wd:float=0.01):
+        super().__init__(params, dict(lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, do_wd=True))
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None: raise NotImplementedError("ForeachAdam takes no closure")
+        for g in self.param_groups:
+            lr, mom, sqr_mom = g['lr'], g['mom'], g['sqr_mom']
+            by_step = {}
+            for p in g['params']:
+                if p.grad is None: continue
+                st = self.state[p]
+                if 'step' not in st: st.update(step=0, grad_avg=torch.zeros_like(p), sqr_avg=torch.zeros_like(p))
+                st['step'] += 1; by_step.setdefault(st['step'], []).append(p)
+            for step, ps in by_step.items():          # one group unless some tensors skipped steps
+                grads = [p.grad for p in ps]
+                avg, sqr = [self.state[p]['grad_avg'] for p in ps], [self.state[p]['sqr_avg'] for p in ps]
+                if g['do_wd'] and g['wd']: torch._foreach_mul_(ps, 1 - lr * g['wd'])
+                torch._foreach_mul_(avg, mom); torch._foreach_add_(avg, grads, alpha=1 - mom)
+                torch._foreach_mul_(sqr, sqr_mom); torch._foreach_addcmul_(sqr, grads, grads, value=1 - sqr_mom)
+                denom = torch._foreach_div(sqr, 1 - sqr_mom**step); torch._foreach_sqrt_(denom); torch._foreach_add_(denom, g['eps'])
+                torch._foreach_addcdiv_(ps, avg, denom, value=-lr / (1 - mom**step))
+
+def _foreach_opt_func(cls, no_wd, **defaults):
     def opt_func(params, lr=1e-3, wd=0., **kw):
         ps = list(L(params).concat()) if len(params) and isinstance(params[0], (list, L)) else list(params)
         skip = (lambda p: id(p) in no_wd) if no_wd is not None else (lambda p: p.ndim <= 1)
         groups = [dict(params=[p for p in ps if not skip(p)]), dict(params=[p for p in ps if skip(p)], do_wd=False)]
-        return OptimWrapper(opt=ForeachSGD([g for g in groups if g['params']], lr=lr, mom=kw.get('mom', mom), wd=wd))
+        return OptimWrapper(opt=cls([g for g in groups if g['params']], lr=lr, wd=wd, **{**defaults, **kw}))
     return opt_func
+
+def foreach_sgd(no_wd:set|None=None, # ids of the parameters without weight decay (default: tensors of 0 or 1 dimensions)
+                mom:float=0.9 # momentum (the one-cycle schedule overrides it while fitting)
+               ):
+    "A fastai `opt_func`: `ForeachSGD` in an `OptimWrapper`, norms and biases in a group without weight decay"
+    return _foreach_opt_func(ForeachSGD, no_wd, mom=mom)
+
+def foreach_adam(no_wd:set|None=None, # ids of the parameters without weight decay (default: tensors of 0 or 1 dimensions)
+                 mom:float=0.9, sqr_mom:float=0.99, eps:float=1e-5 # fastai's `Adam` defaults
+                ):
+    "A fastai `opt_func`: `ForeachAdam` in an `OptimWrapper`, norms and biases in a group without weight decay"
+    return _foreach_opt_func(ForeachAdam, no_wd, mom=mom, sqr_mom=sqr_mom, eps=eps)
 
 # %% ../nbs/07_recognition.ipynb #32821431
 def _plain(o):
@@ -593,7 +627,7 @@ class SaveBestEmbedder(TrackerCallback):
             mets = {k: _plain(x) for k, x in zip(names, vals) if k != 'time'}
             save_embedder(self.path, shipped_model(self.learn), {**self.meta, 'metrics': mets, 'epoch': int(self.epoch)})
 
-# %% ../nbs/07_recognition.ipynb #5f876613
+# %% ../nbs/07_recognition.ipynb #7c131740
 LOSSES = ('ce', 'arcface', 'triplet', 'mix', 'two-stage')
 
 class RecognitionModel(nn.Module):
@@ -642,7 +676,7 @@ def recognition_learner(dls:DataLoaders, # from `face_dls`
     if head is not None and known: metrics.append(HeadAccuracy(head, 'accuracy' if loss == 'ce' else 'cos_acc'))
     if len(dls.valid.dataset): metrics.append(KNNAccuracy())
     if opt == 'sgd': opt_func = foreach_sgd({id(p) for p in norm_bias_params(model)}, mom)   # = fastai's SGD, fewer kernels
-    elif opt == 'adam': opt_func = partial(Adam, mom=mom)
+    elif opt == 'adam': opt_func = foreach_adam({id(p) for p in norm_bias_params(model)}, mom)   # = fastai's Adam
     else: raise ValueError(f"opt must be 'sgd' or 'adam', got {opt!r}")
     cb = [BatchSeed(seed)]
     if aug: cb.append(FaceAugment(**(aug if isinstance(aug, dict) else {})))
