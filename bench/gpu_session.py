@@ -92,7 +92,7 @@ def _dry_pairs(pairs_file, n=20):
 def pack(a):
     sys.path.append(str(ROOT))   # after PYTHONPATH: the device run puts a snapshot of the package first
     from face_research.data import identity_folders, lfw_images, lfw_pairs, lfw_image_root
-    from face_research.metrics import lfw_identification_split
+    from face_research.metrics import lfw_eval_images
     out = Path(a.out); out.mkdir(exist_ok=True)
     df = identity_folders(a.celeba)
     if a.dry: df = df[df.identity.isin(sorted(df.identity.unique())[:10])]
@@ -105,8 +105,7 @@ def pack(a):
         keep = set(pairs.name1) | set(pairs.name2)
         cnt = imgs.name.value_counts(); keep |= set(cnt.index[cnt == 1][:40])
         imgs = imgs[imgs.name.isin(keep)]
-    q, d = lfw_identification_split(imgs)
-    need = sorted(set(pairs.path1) | set(pairs.path2) | set(q.path) | set(d.path))
+    need = lfw_eval_images(pairs, imgs)[2]
     from PIL import Image
     from face_research.core import read_image
     from face_research.pipeline import lfw_center_crop
@@ -221,11 +220,10 @@ class _Lookup:
 
 def lfw_faces(lfw):
     "Every LFW image the full evaluation embeds (View-2 pairs + identification split), sorted"
-    from face_research.metrics import lfw_identification_split
+    from face_research.metrics import lfw_eval_images
     from face_research.data import lfw_image_root, lfw_images, lfw_pairs
     root = lfw_image_root(lfw)
-    pairs = lfw_pairs(lfw/'pairs.txt', root); q, d = lfw_identification_split(lfw_images(root))
-    return sorted(set(pairs.path1) | set(pairs.path2) | set(q.path) | set(d.path))
+    return lfw_eval_images(lfw_pairs(lfw/'pairs.txt', root), lfw_images(root))[2]
 
 def evaluate(model_file, lfw, faces=None, save=None):
     "Full LFW evaluation (10-fold, TAR@FAR, identification split), test-time flip, on the GPU; `save`: .npy for the embeddings"

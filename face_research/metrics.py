@@ -22,7 +22,7 @@ __all__ = ['IR_FPRS', 'EmbeddingError', 'unit_rows', 'cosine_matrix', 'rank_at_f
            'compute_cosine_query_pos', 'compute_cosine_query_neg', 'compute_cosine_query_distractors', 'compute_ir',
            'IRResult', 'identification_rate', 'calibrate_threshold', 'best_threshold', 'lfw_10fold', 'tar_at_far',
            'plot_roc', 'lfw_identification_split', 'with_flip', 'embed_images', 'pixel_embedder', 'write_npz',
-           'evaluate_lfw', 'lfw_json', 'format_lfw_report', 'print_lfw_report']
+           'lfw_eval_images', 'evaluate_lfw', 'lfw_json', 'format_lfw_report', 'print_lfw_report']
 
 # %% ../nbs/08_metrics.ipynb #426843ef
 class EmbeddingError(ValueError):
@@ -656,7 +656,7 @@ def pixel_embedder(dim:int=128, # output dimension
     f.model_id = f"pixel-rp{dim}-s{seed}-c{crop}-p{pool}"
     return f
 
-# %% ../nbs/08_metrics.ipynb #ce885a97
+# %% ../nbs/08_metrics.ipynb #02984e2f
 def _cache_file(cache, model_id, key):
     p = Path(cache)
     if p.suffix == '.npz': return p
@@ -696,6 +696,14 @@ def write_npz(dst:str|Path, **arrays):
     with open(tmp, 'wb') as fh: np.savez(fh, **arrays)
     os.replace(tmp, dst)
 
+def lfw_eval_images(pairs:pd.DataFrame, # `lfw_pairs(...)`: the View-2 pairs
+                    images:pd.DataFrame, # `lfw_images(root)`: the listing the identification split is drawn from
+                    min_images:int=10, per_person:int=10 # identification split
+                   )->tuple:
+    "(queries, distractors, every image `evaluate_lfw` embeds, sorted)"
+    q, d = lfw_identification_split(images, min_images, per_person)
+    return q, d, sorted(set(pairs.path1) | set(pairs.path2) | set(q.path) | set(d.path))
+
 def evaluate_lfw(embed_fn:Callable, # images -> (N, D) embeddings
                  lfw_root:str|Path, # LFW image folder, or a folder holding one (and pairs.txt)
                  pairs_file:str|Path|None=None, # View-2 pairs.txt (default: found next to the images)
@@ -716,11 +724,10 @@ def evaluate_lfw(embed_fn:Callable, # images -> (N, D) embeddings
         pairs_file = next((c for c in cands if c.exists()), None)
         if pairs_file is None: raise FileNotFoundError(f"pairs.txt not found next to {img_root}; pass pairs_file=")
     pairs = lfw_pairs(pairs_file, img_root)
-    q, d = lfw_identification_split(lfw_images(img_root), min_images, per_person)
+    q, d, paths = lfw_eval_images(pairs, lfw_images(img_root), min_images, per_person)
     if model_id is None: model_id = getattr(embed_fn, 'model_id', None)
     if flip:
         embed_fn = with_flip(embed_fn); model_id = None if model_id is None else f"{model_id}+flip"
-    paths = sorted(set(pairs.path1) | set(pairs.path2) | set(q.path) | set(d.path))
     missing = [p for p in paths if not Path(p).exists()]
     if missing: raise FileNotFoundError(f"{len(missing)} LFW images needed by the evaluation are missing, e.g. {missing[0]}")
     rel = [str(Path(p).relative_to(img_root)) for p in paths]

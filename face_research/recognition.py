@@ -627,7 +627,7 @@ class SaveBestEmbedder(TrackerCallback):
             mets = {k: _plain(x) for k, x in zip(names, vals) if k != 'time'}
             save_embedder(self.path, shipped_model(self.learn), {**self.meta, 'metrics': mets, 'epoch': int(self.epoch)})
 
-# %% ../nbs/07_recognition.ipynb #7c131740
+# %% ../nbs/07_recognition.ipynb #9d204738
 LOSSES = ('ce', 'arcface', 'triplet', 'mix', 'two-stage')
 
 class RecognitionModel(nn.Module):
@@ -675,9 +675,9 @@ def recognition_learner(dls:DataLoaders, # from `face_dls`
     known = len(dls.valid.dataset) and bool((dls.valid.dataset.labels < dls.n_classes).any())
     if head is not None and known: metrics.append(HeadAccuracy(head, 'accuracy' if loss == 'ce' else 'cos_acc'))
     if len(dls.valid.dataset): metrics.append(KNNAccuracy())
-    if opt == 'sgd': opt_func = foreach_sgd({id(p) for p in norm_bias_params(model)}, mom)   # = fastai's SGD, fewer kernels
-    elif opt == 'adam': opt_func = foreach_adam({id(p) for p in norm_bias_params(model)}, mom)   # = fastai's Adam
-    else: raise ValueError(f"opt must be 'sgd' or 'adam', got {opt!r}")
+    if opt not in ('sgd', 'adam'): raise ValueError(f"opt must be 'sgd' or 'adam', got {opt!r}")
+    no_wd = {id(p) for p in norm_bias_params(model)}     # as fastai's `wd_bn_bias=False`
+    opt_func = (foreach_sgd if opt == 'sgd' else foreach_adam)(no_wd, mom)   # = fastai's SGD / Adam, a few kernels a step
     cb = [BatchSeed(seed)]
     if aug: cb.append(FaceAugment(**(aug if isinstance(aug, dict) else {})))
     if isinstance(head, MarginHead) and (margin_hold or margin_warmup):
