@@ -141,7 +141,9 @@ def crop_matrices(crop_boxes:np.ndarray, # (N,4) square boxes
     M[:, 0, 0] = M[:, 1, 1] = s; M[:, 0, 2] = -b[:, 0] * s; M[:, 1, 2] = -b[:, 1] * s
     return M
 
-# %% ../nbs/04_align.ipynb #14856a94
+# %% ../nbs/04_align.ipynb #732b6f29
+def _no_faces(): return dict(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32), points=np.zeros((0, 5, 2), np.float32))
+
 class Detector:
     "MTCNN face detection on lists of photos; returns boxes, scores, points in photo pixels"
     def __init__(self, device=None, # torch device (default: best available)
@@ -154,7 +156,7 @@ class Detector:
         self.device = default_device(device)
         self.mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, thresholds=list(thresholds),
                            select_largest=True, device=self.device)
-        # CPU max-pooling is 3-7x slower on NCHW tensors than on NHWC: channels_last weights make every conv and
+        # CPU max-pooling is 3-5x slower on NCHW tensors than on NHWC: channels_last weights make every conv and
         # pool of P/R/O-Net run NHWC; same boxes, detection x1.4 in batches, x1.2 one at a time (bench/bench_mtcnn_format.py).
         # Not measured on CUDA, so left as it is there.
         if channels_last is None: channels_last = self.device.type == 'cpu'
@@ -171,7 +173,10 @@ class Detector:
             H, W = im.shape[:2]; s = min(1., self.max_side / max(H, W))
             if s < 1: im = cv2.resize(im, (max(1, round(W*s)), max(1, round(H*s))), interpolation=cv2.INTER_AREA)
             sxy = np.float32([im.shape[1] / W, im.shape[0] / H])       # exact per-axis scale of the shrunk photo
-            small.append((im, sxy)); groups.setdefault(im.shape, []).append(i)
+            small.append((im, sxy))
+            # MTCNN has no image pyramid level for a photo smaller than its smallest face (and then fails): no face
+            if min(im.shape[:2]) < getattr(self.mtcnn, 'min_face_size', 20): res[i] = _no_faces()
+            else: groups.setdefault(im.shape, []).append(i)
         for shape, idx in groups.items():
             batch = np.stack([small[i][0] for i in idx])
             with warnings.catch_warnings():
@@ -179,16 +184,16 @@ class Detector:
                 boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
             for j, i in enumerate(idx):
                 s = small[i][1]
-                if boxes[j] is None: res[i] = dict(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32), points=np.zeros((0, 5, 2), np.float32))
+                if boxes[j] is None: res[i] = _no_faces()
                 else: res[i] = dict(boxes=(np.asarray(boxes[j], np.float32) / np.tile(s, 2)), scores=np.asarray(probs[j], np.float32),
                                     points=np.asarray(points[j], np.float32) / s)
         return res
 
-# %% ../nbs/04_align.ipynb #7769a6c4
+# %% ../nbs/04_align.ipynb #9826bf38
 @dataclass
 class AlignedFaces:
     "The faces found in one photo (largest first)"
-    status:str # 'ok', 'no_face', 'too_small', 'unreadable'
+    status:str # 'ok', 'no_face', 'too_small', 'unreadable', 'error' (detection or alignment raised: see `message`)
     n_faces:int=0 # faces the detector found
     boxes:np.ndarray=None # (k,4) detector boxes
     scores:np.ndarray=None # (k,) detector scores
@@ -225,7 +230,14 @@ class FaceAligner:
 
     def __call__(self, images:list # HxWx3 uint8 RGB photos (or None for unreadable ones)
                 )->list:
-        "One `AlignedFaces` per photo"
+        "One `AlignedFaces` per photo; a photo that makes detection or alignment raise gets status 'error'"
+        try: return self._align(images)
+        except Exception as e:
+            # one bad photo must not sink the batch: redo it photo by photo and keep each failure as that photo's status
+            if len(images) > 1: return [r for im in images for r in self([im])]
+            return [AlignedFaces('error', message=f"{type(e).__name__}: {e}")]
+
+    def _align(self, images):
         ok = [i for i, im in enumerate(images) if im is not None]
         dets = self.detector([images[i] for i in ok]) if ok else []
         out = [AlignedFaces('unreadable') for _ in images]

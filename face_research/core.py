@@ -93,7 +93,7 @@ def model_path(name:str # file name, e.g. 'aligner.pth'
     pkg = Path(importlib.util.find_spec('face_research').origin).resolve().parent
     return pkg.parent/'models'/name
 
-# %% ../nbs/00_core.ipynb #2d6d6750
+# %% ../nbs/00_core.ipynb #f22fec7c
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 
 class ImageReadError(ValueError):
@@ -149,7 +149,9 @@ def read_image(path:str|Path # image file
                 im = ImageOps.exif_transpose(im)
                 return _to_rgb8(im)
     except UnidentifiedImageError: raise ImageReadError(p, "not an image file (format not recognised)") from None
+    except Image.DecompressionBombError as e: raise ImageReadError(p, f"image too large to decode safely ({e})") from None
     except (OSError, SyntaxError, ValueError) as e: raise ImageReadError(p, f"corrupt or truncated image ({e})") from None
+    except Exception as e: raise ImageReadError(p, f"could not decode ({type(e).__name__}: {e})") from None
 
 # %% ../nbs/00_core.ipynb #7e0874a7
 def list_images(folder:str|Path, # folder to scan

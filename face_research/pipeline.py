@@ -108,7 +108,7 @@ class FacePipeline:
         return {'similarity': sim, 'same': bool(sim > self.threshold), 'threshold': self.threshold,
                 'a': ra.name, 'b': rb.name}
 
-# %% ../nbs/09_pipeline.ipynb #27658e64
+# %% ../nbs/09_pipeline.ipynb #93cf55d5
 def person_key(label:str)->tuple:
     "Sort key: the label without its trailing number, then the number"
     stem = Path(label.split('#')[0]).stem
@@ -125,9 +125,9 @@ def faces_table(results:list # `PhotoFaces` list
             names.append(r.name); idx.append(k)
             labels.append(Path(r.name).name + (f"#{k+1}" if k else ''))
             boxes.append(r.boxes[k]); scores.append(r.scores[k]); points.append(r.points[k]); embs.append(r.embeddings[k])
-    D = results[0].embeddings.shape[1] if any(r.n for r in results) else 0
+    D = next((r.embeddings.shape[1] for r in results if r.n), 0)     # the first photo may have no face
     return (labels, names, np.array(idx, np.int64), np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32),
-            np.array(points, np.float32).reshape(-1, 5, 2), np.array(embs, np.float32).reshape(-1, D))
+            np.array(points, np.float32).reshape(-1, 5, 2), np.array(embs, np.float32).reshape(len(embs), D))
 
 def similarity_matrix(labels:list, # one label per face
                       embeddings:np.ndarray # (N,D) unit vectors
@@ -266,7 +266,7 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
             print(f"group {gi}: " + ', '.join(sorted((labels[i] for i in np.where(g == gi)[0]), key=person_key)))
     return 0
 
-# %% ../nbs/09_pipeline.ipynb #fa14946d
+# %% ../nbs/09_pipeline.ipynb #230f3a7c
 def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
                     size:int=112, # output side
                     frac:float=0.44 # share of the photo's side kept around its centre
@@ -276,6 +276,14 @@ def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
     H, W = img.shape[:2]; s = frac * min(H, W); x0, y0 = (W - s) / 2, (H - s) / 2
     return cv2.resize(img[int(y0):int(y0 + s), int(x0):int(x0 + s)], (size, size), interpolation=cv2.INTER_AREA)
 
+def _folder_fingerprint(folder:Path)->str:
+    "Short hash of an aligned folder: its `manifest.csv` (written by align-dataset), else every image's name, size and mtime"
+    import hashlib
+    folder = Path(folder); man = folder/'manifest.csv'
+    if man.exists(): data = man.read_bytes()
+    else: data = json.dumps([(str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns) for f in list_images(folder)]).encode()
+    return hashlib.sha1(data).hexdigest()[:12]
+
 class LFWEmbedFn:
     "Paths of raw LFW photos -> embeddings of their main face (pipeline, or pre-aligned crops)"
     def __init__(self, pl:FacePipeline, # the pipeline (its embedder is used)
@@ -284,7 +292,9 @@ class LFWEmbedFn:
                  flip:bool=False # test-time flip: embedding of the aligned face + its mirror image
                 ):
         self.pl, self.aligned, self.fallbacks, self.flip = pl, Path(aligned) if aligned else None, [], flip
-        self.model_id = model_id + (f"|aligned:{self.aligned.resolve()}" if self.aligned else f"|pipeline:{pl.face_aligner.landmarker is not None}|pick") + ('|flip' if flip else '')
+        # the crops' fingerprint is part of the cache key: re-aligning into the same folder must not reuse old embeddings
+        self.model_id = model_id + (f"|aligned:{self.aligned.resolve()}:{_folder_fingerprint(self.aligned)}" if self.aligned
+                                    else f"|pipeline:{pl.face_aligner.landmarker is not None}|pick") + ('|flip' if flip else '')
     def crops(self, paths)->np.ndarray:
         "(N,size,size,3) faces of `paths`: pre-aligned crops, else the pipeline's, else a centre crop"
         size = self.pl.face_aligner.size
@@ -320,6 +330,7 @@ def set_model_threshold(path:str|Path, # model file (`{'state_dict', 'meta'}`)
                        ):
     "Store a calibrated threshold in a model file's metadata (atomic rewrite)"
     path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such model file")
     ck = torch.load(path, map_location='cpu', weights_only=True)
     if not isinstance(ck, dict) or 'meta' not in ck: raise ValueError(f"{path}: not a face_research model file (no 'meta')")
     ck['meta'].update(threshold=float(threshold), threshold_fpr=float(fpr), threshold_source=source)
