@@ -733,7 +733,7 @@ def lfw_eval_fn(aligned_dir:str|Path, # aligned LFW: `<Name>/<Name>_NNNN.jpg`
     return pairs_eval_fn(load_faces(uniq, size), pairs.path1.map(pos).values, pairs.path2.map(pos).values,
                          pairs.same.values, batch_size, flip)
 
-# %% ../nbs/07_recognition.ipynb #626837a9
+# %% ../nbs/07_recognition.ipynb #5d70b93c
 _DEFAULT_LR = {'sgd': 0.05, 'adam': 1e-3}
 
 def _json_ok(v): return str(v) if isinstance(v, Path) else v
@@ -765,7 +765,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                      ckpt_every:int=200, # checkpoint every N iterations (and each epoch)
                      seed:int=0,
                      lfw_dir:str|Path|None=None, lfw_pairs:str|Path|None=None, lfw_n:int|None=600, lfw_every:int=1,
-                     monitor:str|None=None, # metric choosing the best epoch (default lfw_acc, else knn_acc)
+                     monitor:str|None=None, # metric choosing the best epoch (default knn_acc on held-out images; lfw_acc only without them)
                      cache_dir:str|Path|None='outputs/cache',
                      resume:bool=False, device:str|None=None, progress:bool=True,
                      sync_bn:bool=False # data-parallel (torchrun): batch-norm statistics of the global batch
@@ -804,10 +804,13 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
         model = learn.model
         ck_path, done = sdir/'checkpoint.pth', sdir/'done.json'
         state = load_checkpoint(ck_path, dls.device) if (resume or done.exists()) else None
-        mon = c['monitor'] or ('lfw_acc' if eval_fn else 'knn_acc' if len(dls.valid.dataset) else None)
+        # LFW is the test set: picking the best epoch on it would report a test-selected model, so held-out images come first
+        mon = c['monitor'] or ('knn_acc' if len(dls.valid.dataset) else 'lfw_acc' if eval_fn else None)
         meta = dict(loss=c['loss'], stage=st['name'], train_data=dls.info, config=c)
-        if done.exists():                       # finished earlier: take its final weights and go on
+        if done.exists():                       # finished earlier: take its final weights (and EMA average) and go on
             learn.model.load_state_dict(state['model']); values = state['values']
+            ema = _cb(learn, EMACallback)
+            if ema is not None and state.get('ema') is not None: ema.load_state_dict(state['ema'])
         else:
             cbs = [CheckpointCallback(ck_path, c['ckpt_every'], state, sdir/'history.jsonl')]
             if mon: cbs.append(SaveBestEmbedder(sdir/'best_recognizer.pth', mon, meta=meta))
@@ -838,7 +841,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                    wall_seconds=round(time.time() - t_start, 1))
     return summary
 
-# %% ../nbs/07_recognition.ipynb #61dac188
+# %% ../nbs/07_recognition.ipynb #56d8ed54
 def _parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='face-research train-recognizer',
         description="Train a face embedder (ResNet + 512-d head) on aligned 112x112 faces in <DATA>/<identity>/<image>.jpg, "
@@ -878,7 +881,7 @@ def _parser()->argparse.ArgumentParser:
     a('--lfw-pairs', default=None, help='LFW pairs.txt (with --lfw-dir)')
     a('--lfw-n', type=int, default=600, help='balanced subset of LFW pairs (default 600; 0: all)')
     a('--lfw-every', type=int, default=1, help='LFW evaluation every N epochs (and at the last)')
-    a('--monitor', default=None, help='metric that picks the best epoch (default lfw_acc, else knn_acc)')
+    a('--monitor', default=None, help='metric that picks the best epoch (default knn_acc on the held-out images; lfw_acc only when there are none)')
     a('--cache-dir', default='outputs/cache', help='uint8 face cache folder (default outputs/cache)')
     a('--device', default=None, help='cpu, cuda, ... (default: best available; under torchrun each process takes cuda:LOCAL_RANK)')
     a('--sync-bn', action='store_true', help='under torchrun: batch-norm statistics of the global batch (default: per process)')
