@@ -94,7 +94,7 @@ def data_stats_cli(argv:list[str]|None=None):
         for k, v in st.items(): print(f"{k:14s} " + ', '.join(f"{kk}={vv}" for kk, vv in v.items()))
     return 0 if st else 1
 
-# %% ../nbs/10_cli.ipynb #a34ce635
+# %% ../nbs/10_cli.ipynb #9c5a5d5e
 DEMO_PEOPLE = ['Colin_Powell', 'George_W_Bush', 'Gerhard_Schroeder', 'Jennifer_Aniston', 'Serena_Williams', 'Tony_Blair']
 
 def find_lfw(root:Path|None # a data folder (holding lfw/ or lfw-py/) or an LFW folder
@@ -138,7 +138,7 @@ def run_demo(photos:list, # photo paths
         fa = default_face_aligner('aligner' if aligner.exists() else 'mtcnn', aligner if aligner.exists() else None, keep_all=False)
         res = fa([read_image(p) for p in photos])
         crops = [r.crops[0] for r in res if r.status == 'ok']
-        Image.fromarray(_grid(crops, 8)).save(out/'aligned.png')
+        if crops: Image.fromarray(_grid(crops, 8)).save(out/'aligned.png')
         lines += [f"{Path(p).name}: {r.status}" for p, r in zip(photos, res)]
         lines.append(f"no recognizer at {recognizer}: stopped after alignment (aligned faces in {out/'aligned.png'})")
         (out/'report.txt').write_text('\n'.join(lines) + '\n'); print('\n'.join(lines))
@@ -147,6 +147,11 @@ def run_demo(photos:list, # photo paths
     pl = FacePipeline.load(recognizer, aligner)
     res = pl(photos, progress=True)
     labels, names, idx, boxes, scores, points, embs = faces_table(res)
+    lines += [f"{r.name}: {r.status}{' (' + r.message + ')' if r.message else ''}" for r in res if r.status != 'ok']
+    if len(labels) < 2:
+        lines.append(f"faces found in {len(labels)} photo(s): a similarity matrix needs at least 2")
+        (out/'report.txt').write_text('\n'.join(lines) + '\n'); print('\n'.join(lines))
+        return {'separated': None, 'wrong': None, 'pairs': 0}
     keep = [i for i, k in enumerate(idx) if k == 0]           # the main face of each photo
     labels = [labels[i] for i in keep]; embs = embs[keep]
     crops = [r.crops[0] for r in res if r.status == 'ok']
@@ -158,7 +163,6 @@ def run_demo(photos:list, # photo paths
     pt['truth'] = [person(a) == person(b) for a, b in zip(pt.a, pt.b)]
     pos, neg = pt[pt.truth].similarity, pt[~pt.truth].similarity
     wrong = pt[pt.same != pt.truth]
-    lines += [f"{r.name}: {r.status}{' (' + r.message + ')' if r.message else ''}" for r in res if r.status != 'ok']
     lines += [f"threshold {pl.threshold:.4f} ({pl.threshold_source})",
               f"same-person pairs: {len(pos)}, similarity min {pos.min():.3f} mean {pos.mean():.3f}",
               f"different-person pairs: {len(neg)}, similarity max {neg.max():.3f} mean {neg.mean():.3f}",
