@@ -141,7 +141,7 @@ def crop_matrices(crop_boxes:np.ndarray, # (N,4) square boxes
     M[:, 0, 0] = M[:, 1, 1] = s; M[:, 0, 2] = -b[:, 0] * s; M[:, 1, 2] = -b[:, 1] * s
     return M
 
-# %% ../nbs/04_align.ipynb #732b6f29
+# %% ../nbs/04_align.ipynb #7624fd90
 def _no_faces(): return dict(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32), points=np.zeros((0, 5, 2), np.float32))
 
 class Detector:
@@ -150,7 +150,9 @@ class Detector:
                  min_face_size:int=20, # smallest face searched for, px (after any shrinking)
                  thresholds=(0.6, 0.7, 0.7), # MTCNN stage thresholds
                  max_side:int=1280, # photos with a longer side are shrunk to this first
-                 channels_last:bool|None=None # MTCNN's nets in channels_last (default: on CPU)
+                 channels_last:bool|None=None, # MTCNN's nets in channels_last (default: on CPU)
+                 bucket:int=0 # >0: photos whose sides round up to the same multiples of `bucket` share a batch, padded
+                              # (black, bottom/right) to the largest of them; 0: only photos of equal size share one
                 ):
         from facenet_pytorch import MTCNN
         self.device = default_device(device)
@@ -162,7 +164,7 @@ class Detector:
         if channels_last is None: channels_last = self.device.type == 'cpu'
         if channels_last:
             for net in (self.mtcnn.pnet, self.mtcnn.rnet, self.mtcnn.onet): net.to(memory_format=torch.channels_last)
-        self.max_side = max_side
+        self.max_side, self.bucket = max_side, bucket
 
     def __call__(self, images:list # HxWx3 uint8 RGB photos
                 )->list:
@@ -176,9 +178,14 @@ class Detector:
             small.append((im, sxy))
             # MTCNN has no image pyramid level for a photo smaller than its smallest face (and then fails): no face
             if min(im.shape[:2]) < getattr(self.mtcnn, 'min_face_size', 20): res[i] = _no_faces()
-            else: groups.setdefault(im.shape, []).append(i)
-        for shape, idx in groups.items():
-            batch = np.stack([small[i][0] for i in idx])
+            else:
+                b = getattr(self, 'bucket', 0)
+                groups.setdefault((-(-im.shape[0] // b), -(-im.shape[1] // b)) if b else im.shape, []).append(i)
+        for key, idx in groups.items():
+            ims = [small[i][0] for i in idx]
+            H, W = max(x.shape[0] for x in ims), max(x.shape[1] for x in ims)
+            batch = np.zeros((len(ims), H, W, 3), np.uint8)          # equal sizes: no padding
+            for j, x in enumerate(ims): batch[j, :x.shape[0], :x.shape[1]] = x
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
                 boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
@@ -417,14 +424,15 @@ def summarize_manifest(man:pd.DataFrame)->str:
     if nn: lines.append(f"processed {nn} photos in {s:.0f}s ({nn/max(s,1e-9):.1f} photos/s)")
     return '\n'.join(lines)
 
-# %% ../nbs/04_align.ipynb #41df5120
+# %% ../nbs/04_align.ipynb #47bddbc7
 def default_face_aligner(landmarks:str='aligner', # 'aligner' (our Stacked Hourglass) or 'mtcnn' (MTCNN's points)
                          model:str|Path|None=None, # aligner weights (default: models/aligner.pth)
                          device=None, # torch device
+                         bucket:int=0, # `Detector`'s size buckets (0: only equal sizes share a batch)
                          **kw # passed to `FaceAligner`
                         )->FaceAligner:
     "A `FaceAligner` with MTCNN and the shipped aligner (or MTCNN's own points)"
-    det = Detector(device=device, min_face_size=kw.get('min_face', 20))
+    det = Detector(device=device, min_face_size=kw.get('min_face', 20), bucket=bucket)
     if landmarks == 'mtcnn': return FaceAligner(None, detector=det, **kw)
     if landmarks != 'aligner': raise ValueError(f"landmarks must be 'aligner' or 'mtcnn', got {landmarks!r}")
     from face_research.landmarks import Aligner
@@ -447,9 +455,13 @@ def align_dataset_cli(argv:list[str]|None=None):
     p.add_argument('--debug-every', type=int, default=50, help='debug overlay for every n-th photo')
     p.add_argument('--limit', type=int, default=None, help='process at most N new photos')
     p.add_argument('--min-face', type=int, default=20, help='smallest face searched for and kept, px (larger is faster)')
+    p.add_argument('--bucket', type=int, default=0,
+                   help='photos whose sides round up to the same multiples of this share a detection batch, padded black; '
+                        'faster on collections of many sizes, but faces near the right/bottom edge are detected slightly '
+                        'differently (bench/bench_mtcnn_buckets.py); 0: only equal sizes share a batch')
     p.add_argument('--device', default=None, help='torch device (default: best available)')
     a = p.parse_args(argv)
-    make = functools.partial(default_face_aligner, a.landmarks, a.model, a.device, size=a.size, min_face=a.min_face)
+    make = functools.partial(default_face_aligner, a.landmarks, a.model, a.device, a.bucket, size=a.size, min_face=a.min_face)
     try: man = align_dataset(a.src, a.out, a.top_n, make, a.workers, a.batch, a.debug_every, a.limit)
     except (FileNotFoundError, ValueError) as e: print(f"face-research align-dataset: {e}", file=sys.stderr); return 1
     print(summarize_manifest(man)); print(f"manifest: {Path(a.out)/'manifest.csv'}")
