@@ -1,0 +1,43 @@
+"""Equal-weight ensembles of models already evaluated by `face-research eval-lfw` (their embedding caches,
+outputs/cache/lfw-emb-*.npz): the members' unit vectors are concatenated and scaled by 1/sqrt(k), so a pair's
+cosine is the mean of the members' cosines. Members and ensemble go through the library's `evaluate_lfw` (View-2
+10-fold accuracy, TAR@FAR, identification rate) via a lookup embed function, exactly like one model.
+The weights are equal on purpose: tuning them on LFW would select on the test set.
+
+Run: FACE_DATA=../shared/data .venv/bin/python bench/ensemble_lfw.py A.npz B.npz [...] [--names a,b] [--save NAME]
+--save writes bench/results/ensemble_NAME.json."""
+import argparse, json, os, time
+from pathlib import Path
+import numpy as np
+from face_research.core import face_data
+from face_research.data import lfw_image_root
+from face_research.metrics import evaluate_lfw
+
+ap = argparse.ArgumentParser(); ap.add_argument('caches', nargs='+'); ap.add_argument('--names', default=None)
+ap.add_argument('--save', default=None); a = ap.parse_args()
+root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
+img_root = lfw_image_root(root)
+names = a.names.split(',') if a.names else [Path(c).stem[:60] for c in a.caches]
+members = []
+for f in a.caches:
+    with np.load(f, allow_pickle=False) as z: members.append((str(z['model_id']), list(z['paths']), z['emb'].astype(np.float32)))
+paths = members[0][1]
+for mid, p, _ in members[1:]:
+    if p != paths: raise SystemExit(f"{mid}: its cache lists other images than {members[0][0]}'s")
+row = {p: i for i, p in enumerate(paths)}
+def lookup(E):
+    U = E / np.linalg.norm(E, axis=1, keepdims=True)
+    return lambda items: U[[row[str(Path(x).relative_to(img_root))] for x in items]]
+keys = ('lfw_accuracy', 'lfw_accuracy_std', 'tar_at_far', 'tpr_at_fpr', 'threshold_at_fpr')
+res = {}
+for n, (mid, _, E) in zip(names, members):
+    r = evaluate_lfw(lookup(E), root); res[n] = dict(model_id=mid, **{k: r[k] for k in keys})
+U = [E / np.linalg.norm(E, axis=1, keepdims=True) for _, _, E in members]
+r = evaluate_lfw(lookup(np.concatenate(U, 1) / np.sqrt(len(U))), root)
+res['equal-weight ensemble'] = dict(members=names, **{k: r[k] for k in keys})
+for n, v in res.items():
+    print(f"{n:40s} LFW {v['lfw_accuracy']:.4f} +- {v['lfw_accuracy_std']:.4f}  TPR@FPR0.1 {v['tpr_at_fpr'][0.1]:.3f}  TPR@FPR0.01 {v['tpr_at_fpr'][0.01]:.3f}")
+if a.save:
+    os.makedirs('bench/results', exist_ok=True); out = f'bench/results/ensemble_{a.save}.json'
+    with open(out, 'w') as fh: json.dump(dict(caches=a.caches, date=time.strftime('%Y-%m-%d %H:%M'), results=res), fh, indent=1, default=str)
+    print('saved', out)
