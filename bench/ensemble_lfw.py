@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from face_research.core import face_data
 from face_research.data import lfw_image_root
-from face_research.metrics import evaluate_lfw
+from face_research.metrics import evaluate_lfw, lookup_embedder, join_embeddings
 
 ap = argparse.ArgumentParser(); ap.add_argument('caches', nargs='+'); ap.add_argument('--names', default=None)
 ap.add_argument('--save', default=None); a = ap.parse_args()
@@ -24,16 +24,12 @@ for f in a.caches:
 paths = members[0][1]
 for mid, p, _ in members[1:]:
     if p != paths: raise SystemExit(f"{mid}: its cache lists other images than {members[0][0]}'s")
-row = {p: i for i, p in enumerate(paths)}
-def lookup(E):
-    U = E / np.linalg.norm(E, axis=1, keepdims=True)
-    return lambda items: U[[row[str(Path(x).relative_to(img_root))] for x in items]]
+full = [str(img_root/p) for p in paths]       # the caches list paths relative to the LFW image folder
 keys = ('lfw_accuracy', 'lfw_accuracy_std', 'tar_at_far', 'tpr_at_fpr', 'threshold_at_fpr')
 res = {}
 for n, (mid, _, E) in zip(names, members):
-    r = evaluate_lfw(lookup(E), root); res[n] = dict(model_id=mid, **{k: r[k] for k in keys})
-U = [E / np.linalg.norm(E, axis=1, keepdims=True) for _, _, E in members]
-r = evaluate_lfw(lookup(np.concatenate(U, 1) / np.sqrt(len(U))), root)
+    r = evaluate_lfw(lookup_embedder(E, full), root); res[n] = dict(model_id=mid, **{k: r[k] for k in keys})
+r = evaluate_lfw(lookup_embedder(join_embeddings([E for _, _, E in members]), full), root)
 res['equal-weight ensemble'] = dict(members=names, **{k: r[k] for k in keys})
 for n, v in res.items():
     print(f"{n:40s} LFW {v['lfw_accuracy']:.4f} +- {v['lfw_accuracy_std']:.4f}  TPR@FPR0.1 {v['tpr_at_fpr'][0.1]:.3f}  TPR@FPR0.01 {v['tpr_at_fpr'][0.01]:.3f}")

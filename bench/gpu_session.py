@@ -213,11 +213,6 @@ def prepare(gpu_dir):
     log(f"unpacked {n} CelebA crops, {m} LFW crops ({len(z['all_names'])} LFW names)")
     return celeba, lfw
 
-class _Lookup:
-    "embed_fn over LFW paths from embeddings computed once"
-    def __init__(self, emb, paths): self.emb, self.idx = emb, {str(p): i for i, p in enumerate(paths)}
-    def __call__(self, items): return self.emb[[self.idx[str(p)] for p in items]]
-
 def lfw_faces(lfw):
     "Every LFW image the full evaluation embeds (View-2 pairs + identification split), sorted"
     from face_research.metrics import lfw_eval_images
@@ -235,8 +230,8 @@ def evaluate(model_file, lfw, faces=None, save=None):
     return evaluate_embeddings(emb, faces, lfw), faces
 
 def evaluate_embeddings(emb, faces, lfw):
-    from face_research.metrics import evaluate_lfw
-    res = evaluate_lfw(_Lookup(emb, faces), lfw, cache=None, batch_size=1 << 20)
+    from face_research.metrics import evaluate_lfw, lookup_embedder
+    res = evaluate_lfw(lookup_embedder(emb, faces), lfw, cache=None, batch_size=1 << 20)
     for k in ('fold_accuracies', 'pair_sims', 'pair_same'): res.pop(k, None)
     return res
 
@@ -347,13 +342,14 @@ def ensembles(variants, lfw, faces=None):
     have = [(v.get('best_value') or 0., n) for n, v in variants.items() if (WORK/'runs'/n/'lfw_emb_best.npy').exists()]
     ranked = [n for _, n in sorted(have, reverse=True)]
     if len(ranked) < 2: return {}
+    from face_research.metrics import join_embeddings
     faces = faces or lfw_faces(lfw)
     embs = {n: np.load(WORK/'runs'/n/'lfw_emb_best.npy').astype(np.float32) for n in ranked}
     out = {}
     for k in sorted({2, 3, len(ranked)}):
         if k > len(ranked): continue
         members = ranked[:k]
-        e = np.concatenate([embs[n] / np.linalg.norm(embs[n], axis=1, keepdims=True) for n in members], 1) / np.sqrt(k)
+        e = join_embeddings([embs[n] for n in members])
         try: ev = evaluate_embeddings(e, faces, lfw)
         except Exception as ex: out[f'top{k}'] = dict(members=members, error=str(ex)); continue
         out[f'top{k}'] = dict(members=members, **{m: ev[m] for m in ('lfw_accuracy', 'lfw_accuracy_std', 'tar_at_far', 'tpr_at_fpr')})

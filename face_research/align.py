@@ -141,7 +141,7 @@ def crop_matrices(crop_boxes:np.ndarray, # (N,4) square boxes
     M[:, 0, 0] = M[:, 1, 1] = s; M[:, 0, 2] = -b[:, 0] * s; M[:, 1, 2] = -b[:, 1] * s
     return M
 
-# %% ../nbs/04_align.ipynb #7624fd90
+# %% ../nbs/04_align.ipynb #db690567
 def _no_faces(): return dict(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32), points=np.zeros((0, 5, 2), np.float32))
 
 class Detector:
@@ -177,9 +177,9 @@ class Detector:
             sxy = np.float32([im.shape[1] / W, im.shape[0] / H])       # exact per-axis scale of the shrunk photo
             small.append((im, sxy))
             # MTCNN has no image pyramid level for a photo smaller than its smallest face (and then fails): no face
-            if min(im.shape[:2]) < getattr(self.mtcnn, 'min_face_size', 20): res[i] = _no_faces()
+            if min(im.shape[:2]) < self.mtcnn.min_face_size: res[i] = _no_faces()
             else:
-                b = getattr(self, 'bucket', 0)
+                b = self.bucket
                 groups.setdefault((-(-im.shape[0] // b), -(-im.shape[1] // b)) if b else im.shape, []).append(i)
         for key, idx in groups.items():
             ims = [small[i][0] for i in idx]

@@ -22,7 +22,8 @@ __all__ = ['IR_FPRS', 'EmbeddingError', 'unit_rows', 'cosine_matrix', 'rank_at_f
            'compute_cosine_query_pos', 'compute_cosine_query_neg', 'compute_cosine_query_distractors', 'compute_ir',
            'IRResult', 'identification_rate', 'calibrate_threshold', 'best_threshold', 'lfw_10fold', 'tar_at_far',
            'plot_roc', 'lfw_identification_split', 'with_flip', 'embed_images', 'pixel_embedder', 'write_npz',
-           'lfw_eval_images', 'evaluate_lfw', 'lfw_json', 'format_lfw_report', 'print_lfw_report']
+           'lfw_eval_images', 'evaluate_lfw', 'lfw_json', 'format_lfw_report', 'print_lfw_report', 'lookup_embedder',
+           'join_embeddings']
 
 # %% ../nbs/08_metrics.ipynb #426843ef
 class EmbeddingError(ValueError):
@@ -763,3 +764,22 @@ def format_lfw_report(res:dict # `evaluate_lfw` result
     return '\n'.join(L)
 
 def print_lfw_report(res:dict): print(format_lfw_report(res))
+
+# %% ../nbs/08_metrics.ipynb #44ec3767
+def lookup_embedder(emb:np.ndarray, # (N, D) embeddings, one row per path
+                    paths:Sequence # the image path of each row
+                   )->Callable:
+    "An embed function that returns precomputed rows of `emb` by image path"
+    idx = {str(p): i for i, p in enumerate(paths)}
+    if len(idx) != len(emb): raise ValueError(f"{len(emb)} embeddings for {len(idx)} distinct paths")
+    def f(items):
+        miss = [str(x) for x in items if str(x) not in idx]
+        if miss: raise KeyError(f"no precomputed embedding for {miss[0]} ({len(miss)} missing)")
+        return emb[[idx[str(x)] for x in items]]
+    return f
+
+def join_embeddings(embs:Sequence[np.ndarray] # (N, D_i) embeddings of the same N images by each member
+                   )->np.ndarray:
+    "Equal-weight ensemble: unit rows joined and scaled by 1/sqrt(k), so a pair's cosine is the mean of the members' cosines"
+    if len({len(e) for e in embs}) != 1: raise ValueError(f"members embed different numbers of images: {[len(e) for e in embs]}")
+    return np.concatenate([unit_rows(e, 'member embeddings').numpy() for e in embs], 1) / np.sqrt(len(embs))
