@@ -38,7 +38,7 @@ __all__ = ['AUG_DEFAULTS', 'LOSSES', 'split_faces', 'load_faces', 'image_cache',
            'MarginWarmup', 'DeviceSmoothLoss', 'EMACallback', 'VerificationCallback', 'ForeachSGD', 'ForeachAdam',
            'foreach_sgd', 'foreach_adam', 'load_checkpoint', 'CheckpointCallback', 'shipped_model', 'SaveBestEmbedder',
            'RecognitionModel', 'make_loss', 'recognition_learner', 'StopAfter', 'pairs_eval_fn', 'lfw_eval_fn',
-           'train_recognizer', 'train_recognizer_cli', 'variant_table']
+           'warm_start_weights', 'train_recognizer', 'train_recognizer_cli', 'variant_table']
 
 # %% ../nbs/07_recognition.ipynb #445f0d26
 def split_faces(df:pd.DataFrame, # `path`, `identity` (e.g. from `identity_folders`)
@@ -733,7 +733,7 @@ def lfw_eval_fn(aligned_dir:str|Path, # aligned LFW: `<Name>/<Name>_NNNN.jpg`
     return pairs_eval_fn(load_faces(uniq, size), pairs.path1.map(pos).values, pairs.path2.map(pos).values,
                          pairs.same.values, batch_size, flip)
 
-# %% ../nbs/07_recognition.ipynb #5d70b93c
+# %% ../nbs/07_recognition.ipynb #9d87886a
 _DEFAULT_LR = {'sgd': 0.05, 'adam': 1e-3}
 
 def _json_ok(v): return str(v) if isinstance(v, Path) else v
@@ -747,6 +747,35 @@ def _stages(c:dict)->list:
     if c['loss'] not in LOSSES: raise ValueError(f"unknown loss {c['loss']!r}; choose from {LOSSES}")
     return [dict(name=c['loss'], loss=c['loss'], epochs=c['epochs'], lr=lr,
                  sampler='pk' if c['loss'] in ('triplet', 'mix') else 'random')]
+
+_SAME_FOR_INIT = ('data', 'val_pct', 'split', 'seed', 'size', 'arch', 'stem', 'emb_size')
+
+def warm_start_weights(run:str|Path, # an earlier, finished `train_recognizer` run folder
+                       c:dict # this run's settings: data, hold-out split and architecture must be the same
+                      )->dict:
+    "The final weights (EMA average when kept) of `run`'s last stage, checked to fit a run with settings `c`"
+    run = Path(run); cfg_file = run/'config.json'
+    if not cfg_file.exists(): raise FileNotFoundError(f"{run}: not a train-recognizer run folder (no config.json)")
+    prev = json.loads(cfg_file.read_text())
+    same = lambda k: (str(Path(prev.get(k)).resolve()) == str(Path(c[k]).resolve())) if k == 'data' else prev.get(k) == c[k]
+    diff = {k: (prev.get(k), c[k]) for k in _SAME_FOR_INIT if not same(k)}
+    # another data set, hold-out split or seed would put the earlier run's training images among this run's held-out ones
+    if diff: raise ValueError(f"{run}: cannot start from this run, its settings differ (earlier, now): {diff}")
+    last = run/_stages(prev)[-1]['name']
+    if not (last/'done.json').exists(): raise ValueError(f"{run}: its last stage {last.name!r} has not finished")
+    st = load_checkpoint(last/'checkpoint.pth')
+    if st is None: raise FileNotFoundError(f"{last/'checkpoint.pth'}: missing")
+    return st['ema']['model'] if st.get('ema') else st['model']
+
+def _warm_start(model:nn.Module, sd:dict, run)->list:
+    "Load `sd` into `model`: every embedder weight, the classifier head where it fits; returns the head keys left as they were"
+    own = model.state_dict()
+    emb = [k for k in own if k.startswith('embedder.')]
+    missing = [k for k in emb if k not in sd or sd[k].shape != own[k].shape]
+    if missing: raise ValueError(f"{run}: its embedder does not fit this one: {missing[:3]}")
+    fit = {k: v for k, v in sd.items() if k in own and v.shape == own[k].shape}
+    model.load_state_dict(fit, strict=False)
+    return [k for k in own if k not in fit]
 
 def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                      out:str|Path, # run folder (checkpoints, history, shipped models)
@@ -767,6 +796,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                      lfw_dir:str|Path|None=None, lfw_pairs:str|Path|None=None, lfw_n:int|None=600, lfw_every:int=1,
                      monitor:str|None=None, # metric choosing the best epoch (default knn_acc on held-out images; lfw_acc only without them)
                      cache_dir:str|Path|None='outputs/cache',
+                     init:str|Path|None=None, # start from the final weights of this earlier run (same data, split, architecture), fresh schedule
                      resume:bool=False, device:str|None=None, progress:bool=True,
                      sync_bn:bool=False # data-parallel (torchrun): batch-norm statistics of the global batch
                     )->dict:
@@ -785,6 +815,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
             raise FileExistsError(f"{out} already holds a run: pass resume=True (--resume) or choose another out folder")
         if is_main(): cfg_file.write_text(json.dumps(cfg, indent=1))
         return cfg
+    if init and pretrained: raise ValueError("init and pretrained exclude each other: init already gives every weight")
     c = cfg = rank0_first(_config, cfg)
     stages = _stages(c)
     eval_fn = None
@@ -812,6 +843,9 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
             ema = _cb(learn, EMACallback)
             if ema is not None and state.get('ema') is not None: ema.load_state_dict(state['ema'])
         else:
+            if state is None and c.get('init') and st is stages[0]:     # a fresh start from an earlier run's weights
+                kept = _warm_start(learn.model, warm_start_weights(c['init'], c), c['init'])
+                print0(f"{st['name']}: weights from {c['init']}" + (f" (new: {', '.join(kept)})" if kept else ''))
             cbs = [CheckpointCallback(ck_path, c['ckpt_every'], state, sdir/'history.jsonl')]
             if mon: cbs.append(SaveBestEmbedder(sdir/'best_recognizer.pth', mon, meta=meta))
             ctx = learn.no_bar() if not progress else contextlib.nullcontext()
@@ -841,7 +875,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                    wall_seconds=round(time.time() - t_start, 1))
     return summary
 
-# %% ../nbs/07_recognition.ipynb #56d8ed54
+# %% ../nbs/07_recognition.ipynb #db6c3ef6
 def _parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='face-research train-recognizer',
         description="Train a face embedder (ResNet + 512-d head) on aligned 112x112 faces in <DATA>/<identity>/<image>.jpg, "
@@ -883,6 +917,8 @@ def _parser()->argparse.ArgumentParser:
     a('--lfw-every', type=int, default=1, help='LFW evaluation every N epochs (and at the last)')
     a('--monitor', default=None, help='metric that picks the best epoch (default knn_acc on the held-out images; lfw_acc only when there are none)')
     a('--cache-dir', default='outputs/cache', help='uint8 face cache folder (default outputs/cache)')
+    a('--init', default=None, metavar='RUN', help='start from the final weights of an earlier run folder (same data, split and '
+      'architecture; classifier too where it fits), with a fresh one-cycle schedule')
     a('--device', default=None, help='cpu, cuda, ... (default: best available; under torchrun each process takes cuda:LOCAL_RANK)')
     a('--sync-bn', action='store_true', help='under torchrun: batch-norm statistics of the global batch (default: per process)')
     a('--quiet', action='store_true', help='no progress bars'); a('--json', action='store_true', help='print the summary as one JSON object')
@@ -897,7 +933,7 @@ def train_recognizer_cli(argv:list[str]|None=None)->int:
                                112, a.arch, a.stem, a.emb_size, a.dropout, a.pretrained, a.s, a.m, a.m_cos, a.margin_hold,
                                a.margin_warmup, a.triplet_margin, a.mining, a.mix_weight, a.opt, a.wd, a.ema, a.amp, not a.no_aug,
                                a.pct_start, a.ckpt_every, a.seed, a.lfw_dir, a.lfw_pairs, a.lfw_n or None, a.lfw_every, a.monitor,
-                               a.cache_dir, resume=a.resume, device=a.device, progress=not a.quiet, sync_bn=a.sync_bn)
+                               a.cache_dir, init=a.init, resume=a.resume, device=a.device, progress=not a.quiet, sync_bn=a.sync_bn)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"train-recognizer: error: {e}", file=sys.stderr); return 2
     finally: teardown_distributed()
