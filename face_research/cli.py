@@ -13,7 +13,7 @@ from .core import face_data, read_image
 __all__ = ['COMMANDS', 'DEMO_PEOPLE', 'available_commands', 'main', 'data_stats', 'data_stats_cli', 'find_lfw', 'demo_photos',
            'run_demo', 'demo_cli']
 
-# %% ../nbs/10_cli.ipynb #3902a465
+# %% ../nbs/10_cli.ipynb #80d3f37c
 COMMANDS = {
     'demo':              ('face_research.cli:demo_cli', 'run the main demo job and write its outputs'),
     'data-stats':        ('face_research.cli:data_stats_cli', 'read the data sets under --data and print their statistics'),
@@ -22,6 +22,7 @@ COMMANDS = {
     'align-dataset':     ('face_research.align:align_dataset_cli', 'detect, align and write a face collection as 112x112 crops'),
     'train-recognizer':  ('face_research.recognition:train_recognizer_cli', 'train the ResNet34 face embedder'),
     'eval-lfw':          ('face_research.pipeline:eval_lfw_cli', 'LFW verification and identification-rate table for a model'),
+    'make-ensemble':     ('face_research.embedder:ensemble_cli', 'join embedder files into one equal-weight ensemble file'),
     'compare':           ('face_research.pipeline:compare_cli', 'similarity and same/different decision for two photos'),
     'matrix':            ('face_research.pipeline:matrix_cli', 'similarity-matrix heatmap of the faces in a folder'),
     'embed':             ('face_research.pipeline:embed_cli', 'embed every face in a folder into an .npz'),
