@@ -123,7 +123,7 @@ class EnsembleEmbedder(nn.Module):
     def join(self, embs:list)->torch.Tensor: return torch.cat(embs, 1) / math.sqrt(len(embs))
     def forward(self, x:torch.Tensor)->torch.Tensor: return self.join([m(x) for m in self.members])
 
-# %% ../nbs/05_embedder.ipynb #d3fc09e8
+# %% ../nbs/05_embedder.ipynb #955632c9
 from .align import ARCFACE_TEMPLATE
 ARCFACE_TEMPLATE_112 = ARCFACE_TEMPLATE.tolist()  # one template for the package (defined in align)
 
@@ -183,7 +183,7 @@ def _ensemble_meta(model:EnsembleEmbedder, **kw)->dict:
     meta.update(kw)
     return meta
 
-_MEMBER_KEYS = ('backbone', 'stem', 'loss', 'train_data', 'metrics', 'threshold', 'threshold_fpr')
+_MEMBER_KEYS = ('backbone', 'stem', 'loss', 'train_data', 'trained_on', 'metrics', 'lfw', 'threshold', 'threshold_fpr')
 
 def save_ensemble(path:str|Path, # file to write
                   files:list, # shipped embedder files (`save_embedder`), the members
@@ -194,7 +194,7 @@ def save_ensemble(path:str|Path, # file to write
     loaded = [load_embedder(f) for f in files]
     for f, (m, _) in zip(files, loaded):
         if not isinstance(m, FaceEmbedder): raise ValueError(f"{f}: already an ensemble; list its members instead")
-    members = [dict(file=f.name, sha256=hashlib.sha256(f.read_bytes()).hexdigest()[:12], **{k: mt.get(k) for k in _MEMBER_KEYS})
+    members = [dict(file=str(f), sha256=hashlib.sha256(f.read_bytes()).hexdigest()[:12], **{k: mt.get(k) for k in _MEMBER_KEYS})
                for f, (_, mt) in zip(files, loaded)]
     datas = [mt.get('train_data') for _, mt in loaded]
     base = dict(members=members, loss='+'.join(str(mt.get('loss')) for _, mt in loaded),
