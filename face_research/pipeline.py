@@ -171,11 +171,11 @@ def plot_similarity(sim:pd.DataFrame, # from `similarity_matrix`
         fig.savefig(tmp, dpi=110); os.replace(tmp, path); plt.close(fig)
     return fig
 
-# %% ../nbs/09_pipeline.ipynb #5db9db50
+# %% ../nbs/09_pipeline.ipynb #bcb6dcfe
 class _ColourEmbedder:
     "Test double: embedding = normalised mean colour of the crop (+1 so it is never zero)"
     meta = {'threshold': 0.99, 'threshold_fpr': 0.01}
-    def embed(self, crops):
+    def embed(self, crops, flip:bool=False):   # the mirror image has the same mean colour
         e = np.asarray(crops, np.float32).reshape(len(crops), -1, 3).mean(1) + 1
         return e / np.linalg.norm(e, axis=1, keepdims=True)
 
@@ -266,7 +266,7 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
             print(f"group {gi}: " + ', '.join(sorted((labels[i] for i in np.where(g == gi)[0]), key=person_key)))
     return 0
 
-# %% ../nbs/09_pipeline.ipynb #230f3a7c
+# %% ../nbs/09_pipeline.ipynb #ac67eefa
 def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
                     size:int=112, # output side
                     frac:float=0.44 # share of the photo's side kept around its centre
@@ -313,9 +313,8 @@ class LFWEmbedFn:
     def __call__(self, paths): return self.embed_crops(self.crops(paths))
     def embed_crops(self, crops:np.ndarray)->np.ndarray:
         "Unit embeddings of aligned faces (with the test-time flip when set)"
-        e = self.pl.embedder.embed(crops)
-        if self.flip: e = e + self.pl.embedder.embed(np.ascontiguousarray(crops[:, :, ::-1]))
-        return e / np.linalg.norm(e, axis=1, keepdims=True)
+        # the embedder's own flip: an ensemble sums face and mirror per member (its embeddings = the members' joined)
+        return self.pl.embedder.embed(crops, flip=self.flip)
 
 def _file_id(path)->str:
     import hashlib
