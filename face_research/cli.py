@@ -95,7 +95,7 @@ def data_stats_cli(argv:list[str]|None=None):
         for k, v in st.items(): print(f"{k:14s} " + ', '.join(f"{kk}={vv}" for kk, vv in v.items()))
     return 0 if st else 1
 
-# %% ../nbs/10_cli.ipynb #9c5a5d5e
+# %% ../nbs/10_cli.ipynb #382548c3
 DEMO_PEOPLE = ['Colin_Powell', 'George_W_Bush', 'Gerhard_Schroeder', 'Jennifer_Aniston', 'Serena_Williams', 'Tony_Blair']
 
 def find_lfw(root:Path|None # a data folder (holding lfw/ or lfw-py/) or an LFW folder
@@ -181,7 +181,9 @@ def demo_cli(argv:list[str]|None=None):
     p.add_argument('--download', action='store_true',
                    help="no LFW found: download it with torchvision's loader into <data>/lfw-py (needs the internet)")
     p.add_argument('--out', default='outputs/demo', help='output folder')
+    p.add_argument('--model', default=None, help='recognizer weights (default: models/recognizer.pth; e.g. models/recognizer_ensemble.pth)')
     a = p.parse_args(argv)
+    if a.model and not Path(a.model).is_file(): print(f"face-research demo: no such model file: {a.model}", file=sys.stderr); return 1
     if a.photos:
         from face_research.core import list_images
         photos = list_images(a.photos)
@@ -200,7 +202,7 @@ def demo_cli(argv:list[str]|None=None):
             return 1
         try: photos = demo_photos(lfw)
         except FileNotFoundError as e: print(f"face-research demo: {e}", file=sys.stderr); return 1
-    run_demo(photos, Path(a.out))
+    run_demo(photos, Path(a.out), recognizer=Path(a.model) if a.model else None)
     return 0
 
 # %% ../nbs/10_cli.ipynb #dc18ab1a
