@@ -733,7 +733,7 @@ def lfw_eval_fn(aligned_dir:str|Path, # aligned LFW: `<Name>/<Name>_NNNN.jpg`
     return pairs_eval_fn(load_faces(uniq, size), pairs.path1.map(pos).values, pairs.path2.map(pos).values,
                          pairs.same.values, batch_size, flip)
 
-# %% ../nbs/07_recognition.ipynb #9d87886a
+# %% ../nbs/07_recognition.ipynb #0e7053ea
 _DEFAULT_LR = {'sgd': 0.05, 'adam': 1e-3}
 
 def _json_ok(v): return str(v) if isinstance(v, Path) else v
@@ -757,7 +757,7 @@ def warm_start_weights(run:str|Path, # an earlier, finished `train_recognizer` r
     run = Path(run); cfg_file = run/'config.json'
     if not cfg_file.exists(): raise FileNotFoundError(f"{run}: not a train-recognizer run folder (no config.json)")
     prev = json.loads(cfg_file.read_text())
-    same = lambda k: (str(Path(prev.get(k)).resolve()) == str(Path(c[k]).resolve())) if k == 'data' else prev.get(k) == c[k]
+    same = lambda k: (Path(str(prev.get(k))).resolve() == Path(str(c[k])).resolve()) if k == 'data' else prev.get(k) == c[k]
     diff = {k: (prev.get(k), c[k]) for k in _SAME_FOR_INIT if not same(k)}
     # another data set, hold-out split or seed would put the earlier run's training images among this run's held-out ones
     if diff: raise ValueError(f"{run}: cannot start from this run, its settings differ (earlier, now): {diff}")
