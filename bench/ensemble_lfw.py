@@ -8,28 +8,22 @@ Run: FACE_DATA=../shared/data .venv/bin/python bench/ensemble_lfw.py A.npz B.npz
 --save writes bench/results/ensemble_NAME.json."""
 import argparse, json, os, time
 from pathlib import Path
-import numpy as np
 from face_research.core import face_data
 from face_research.data import lfw_image_root
-from face_research.metrics import evaluate_lfw, lookup_embedder, join_embeddings
+from face_research.metrics import evaluate_lfw, lookup_embedder, join_embeddings, read_embedding_caches
 
 ap = argparse.ArgumentParser(); ap.add_argument('caches', nargs='+'); ap.add_argument('--names', default=None)
 ap.add_argument('--save', default=None); a = ap.parse_args()
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
 img_root = lfw_image_root(root)
 names = a.names.split(',') if a.names else [Path(c).stem[:60] for c in a.caches]
-members = []
-for f in a.caches:
-    with np.load(f, allow_pickle=False) as z: members.append((str(z['model_id']), list(z['paths']), z['emb'].astype(np.float32)))
-paths = members[0][1]
-for mid, p, _ in members[1:]:
-    if p != paths: raise SystemExit(f"{mid}: its cache lists other images than {members[0][0]}'s")
+paths, embs, mids = read_embedding_caches(a.caches)
 full = [str(img_root/p) for p in paths]       # the caches list paths relative to the LFW image folder
 keys = ('lfw_accuracy', 'lfw_accuracy_std', 'tar_at_far', 'tpr_at_fpr', 'threshold_at_fpr')
 res = {}
-for n, (mid, _, E) in zip(names, members):
+for n, mid, E in zip(names, mids, embs):
     r = evaluate_lfw(lookup_embedder(E, full), root); res[n] = dict(model_id=mid, **{k: r[k] for k in keys})
-r = evaluate_lfw(lookup_embedder(join_embeddings([E for _, _, E in members]), full), root)
+r = evaluate_lfw(lookup_embedder(join_embeddings(embs), full), root)
 res['equal-weight ensemble'] = dict(members=names, **{k: r[k] for k in keys})
 for n, v in res.items():
     print(f"{n:40s} LFW {v['lfw_accuracy']:.4f} +- {v['lfw_accuracy_std']:.4f}  TPR@FPR0.1 {v['tpr_at_fpr'][0.1]:.3f}  TPR@FPR0.01 {v['tpr_at_fpr'][0.01]:.3f}")

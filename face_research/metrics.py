@@ -23,7 +23,7 @@ __all__ = ['IR_FPRS', 'EmbeddingError', 'unit_rows', 'cosine_matrix', 'rank_at_f
            'IRResult', 'identification_rate', 'calibrate_threshold', 'best_threshold', 'lfw_10fold', 'tar_at_far',
            'plot_roc', 'lfw_identification_split', 'with_flip', 'embed_images', 'pixel_embedder', 'write_npz',
            'lfw_eval_images', 'evaluate_lfw', 'lfw_json', 'format_lfw_report', 'print_lfw_report', 'lookup_embedder',
-           'join_embeddings']
+           'join_embeddings', 'read_embedding_caches']
 
 # %% ../nbs/08_metrics.ipynb #426843ef
 class EmbeddingError(ValueError):
@@ -765,7 +765,7 @@ def format_lfw_report(res:dict # `evaluate_lfw` result
 
 def print_lfw_report(res:dict): print(format_lfw_report(res))
 
-# %% ../nbs/08_metrics.ipynb #44ec3767
+# %% ../nbs/08_metrics.ipynb #974eb81c
 def lookup_embedder(emb:np.ndarray, # (N, D) embeddings, one row per path
                     paths:Sequence # the image path of each row
                    )->Callable:
@@ -783,3 +783,13 @@ def join_embeddings(embs:Sequence[np.ndarray] # (N, D_i) embeddings of the same 
     "Equal-weight ensemble: unit rows joined and scaled by 1/sqrt(k), so a pair's cosine is the mean of the members' cosines"
     if len({len(e) for e in embs}) != 1: raise ValueError(f"members embed different numbers of images: {[len(e) for e in embs]}")
     return np.concatenate([unit_rows(e, 'member embeddings').numpy() for e in embs], 1) / np.sqrt(len(embs))
+
+def read_embedding_caches(caches:Sequence # `.npz` embedding caches written by `evaluate_lfw` (e.g. `eval-lfw`), one per model
+                         )->tuple:
+    "(paths, [embeddings], [model ids]) of caches that list the same images in the same order (paths relative to the LFW image folder)"
+    zs = []
+    for f in caches:
+        with np.load(f, allow_pickle=False) as z: zs.append((list(map(str, z['paths'])), z['emb'].astype(np.float32), str(z['model_id'])))
+    for f, z in zip(caches, zs):
+        if z[0] != zs[0][0]: raise ValueError(f"{f}: lists other images than {caches[0]}")
+    return zs[0][0], [z[1] for z in zs], [z[2] for z in zs]
