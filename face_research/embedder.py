@@ -123,20 +123,22 @@ class EnsembleEmbedder(nn.Module):
     def join(self, embs:list)->torch.Tensor: return torch.cat(embs, 1) / math.sqrt(len(embs))
     def forward(self, x:torch.Tensor)->torch.Tensor: return self.join([m(x) for m in self.members])
 
-# %% ../nbs/05_embedder.ipynb #955632c9
+# %% ../nbs/05_embedder.ipynb #683a910b
 from .align import ARCFACE_TEMPLATE
 ARCFACE_TEMPLATE_112 = ARCFACE_TEMPLATE.tolist()  # one template for the package (defined in align)
 
-def embedder_meta(model:FaceEmbedder, # the embedder
+def embedder_meta(model:nn.Module, # a `FaceEmbedder` or an `EnsembleEmbedder`
                   **kw # more (or overriding) fields: loss, train_data, metrics, threshold, ...
                  )->dict:
     "Default metadata of a shipped embedder"
-    if isinstance(model, EnsembleEmbedder): return _ensemble_meta(model, **kw)
     c = model.config
-    meta = dict(format='face_research.embedder/1', arch='FaceEmbedder', arch_kwargs=dict(c),
-                backbone=c['arch'], stem=c['stem'], input_size=c['input_size'], embedding_size=c['emb_size'],
-                template=ARCFACE_TEMPLATE_112, loss=None, train_data=None, metrics={},
-                threshold=None, threshold_fpr=None)
+    if isinstance(model, EnsembleEmbedder):
+        ms = c['members']
+        arch = dict(arch='EnsembleEmbedder', arch_kwargs=dict(members=ms), backbone='+'.join(m['arch'] for m in ms),
+                    stem='+'.join(m['stem'] for m in ms), members=[])
+    else: arch = dict(arch='FaceEmbedder', arch_kwargs=dict(c), backbone=c['arch'], stem=c['stem'])
+    meta = dict(format='face_research.embedder/1', **arch, input_size=c['input_size'], embedding_size=c['emb_size'],
+                template=ARCFACE_TEMPLATE_112, loss=None, train_data=None, metrics={}, threshold=None, threshold_fpr=None)
     meta.update(kw)
     return meta
 
@@ -173,15 +175,6 @@ def load_embedder(path:str|Path, # a file written by `save_embedder`
     else: raise ValueError(f"{path}: unknown arch {meta.get('arch')!r}")
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()})
     return prepare_model(model.eval(), device), meta
-
-def _ensemble_meta(model:EnsembleEmbedder, **kw)->dict:
-    c, ms = model.config, model.config['members']
-    meta = dict(format='face_research.embedder/1', arch='EnsembleEmbedder', arch_kwargs=dict(members=ms),
-                backbone='+'.join(m['arch'] for m in ms), stem='+'.join(m['stem'] for m in ms), input_size=c['input_size'],
-                embedding_size=c['emb_size'], template=ARCFACE_TEMPLATE_112, loss=None, train_data=None, metrics={},
-                threshold=None, threshold_fpr=None, members=[])
-    meta.update(kw)
-    return meta
 
 _MEMBER_KEYS = ('backbone', 'stem', 'loss', 'train_data', 'trained_on', 'metrics', 'lfw', 'threshold', 'threshold_fpr')
 
