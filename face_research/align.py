@@ -17,9 +17,9 @@ from .data import celeba_table, lfw_images, lfw_image_root, identity_folders
 
 # %% auto #0
 __all__ = ['ARCFACE_TEMPLATE', 'MANIFEST_COLS', 'face_template', 'similarity_transform', 'apply_affine', 'invert_affine',
-           'warp_faces', 'warp_batch', 'Framing', 'frame_boxes', 'crop_matrices', 'Detector', 'AlignedFaces',
-           'pick_face', 'FaceAligner', 'collection_table', 'draw_debug', 'read_manifest', 'align_dataset',
-           'summarize_manifest', 'default_face_aligner', 'align_dataset_cli']
+           'warp_faces', 'warp_batch', 'Framing', 'frame_boxes', 'crop_matrices', 'summed_area', 'area_crops',
+           'mtcnn_detect', 'Detector', 'AlignedFaces', 'pick_face', 'FaceAligner', 'collection_table', 'draw_debug',
+           'read_manifest', 'align_dataset', 'summarize_manifest', 'default_face_aligner', 'align_dataset_cli']
 
 # %% ../nbs/04_align.ipynb #acfd95d3
 ARCFACE_TEMPLATE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
@@ -141,7 +141,94 @@ def crop_matrices(crop_boxes:np.ndarray, # (N,4) square boxes
     M[:, 0, 0] = M[:, 1, 1] = s; M[:, 0, 2] = -b[:, 0] * s; M[:, 1, 2] = -b[:, 1] * s
     return M
 
-# %% ../nbs/04_align.ipynb #db690567
+# %% ../nbs/04_align.ipynb #6cc70444
+def summed_area(imgs:torch.Tensor # (B, C, H, W) photos holding integer values (uint8 range)
+               )->torch.Tensor:
+    "(B, H+1, W+1, C) integer summed-area table, channels last: `S[b, r, c]` = sum of `imgs[b, :, :r, :c]`"
+    dt = torch.int32 if 255 * imgs.shape[2] * imgs.shape[3] < 2**31 else torch.int64   # integers: exact sums
+    return F.pad(imgs.permute(0, 2, 3, 1).to(dt).cumsum(1, dtype=dt).cumsum(2, dtype=dt), (0, 0, 1, 0, 1, 0))
+
+def _pool_bins(lo, hi, size:int):
+    "start and end (exclusive) of adaptive average pooling's `size` cells over `lo:hi` (PyTorch's integer formulas)"
+    i = torch.arange(size, device=lo.device); n = (hi - lo)[..., None]
+    return lo[..., None] + (i * n) // size, lo[..., None] - ((-(i + 1) * n) // size)
+
+def area_crops(S:torch.Tensor, # `summed_area` of the photos
+               inds, # (K,) photo of each box
+               y, ey, x, ex, # (K,) 1-based box bounds clipped to the photo (facenet-pytorch's `pad`)
+               size:int # output side
+              )->torch.Tensor:
+    "(K, C, size, size) float32: each crop `photo[:, y-1:ey, x-1:ex]` resized as `interpolate(mode='area')` does"
+    B, H1, W1, C = S.shape; dev = S.device
+    inds, y, ey, x, ex = (torch.as_tensor(np.asarray(v), dtype=torch.long, device=dev) for v in (inds, y, ey, x, ex))
+    rs, re = _pool_bins(y - 1, ey, size); cs, ce = _pool_bins(x - 1, ex, size)     # (K, size) each
+    base = (inds * H1 * W1)[:, None, None]
+    flat = lambda r, c: base + r[:, :, None] * W1 + c[:, None, :]                    # (K, size, size) positions in S
+    idx = torch.stack([flat(re, ce), flat(rs, ce), flat(re, cs), flat(rs, cs)]).reshape(-1)
+    v = S.reshape(-1, C).index_select(0, idx).reshape(4, len(inds), size, size, C)
+    area = ((re - rs)[:, :, None] * (ce - cs)[:, None, :])[..., None]
+    return ((v[0] - v[1] - v[2] + v[3]).double() / area).float().permute(0, 3, 1, 2).contiguous()
+
+# %% ../nbs/04_align.ipynb #0f993e8b
+@torch.no_grad()
+def mtcnn_detect(mtcnn, # `facenet_pytorch.MTCNN`: its nets, thresholds, factor and min_face_size are used
+                 imgs:np.ndarray # (B, H, W, 3) uint8 photos of one size
+                )->list:
+    "facenet-pytorch's `detect_face` + `MTCNN.detect(landmarks=True)` with batched crops: per photo (boxes, scores, points), largest first"
+    # The library's code (facenet-pytorch 2.6, MIT licence), stage for stage; only the per-box crop loops differ.
+    from facenet_pytorch.models.utils.detect_face import (imresample, generateBoundingBox, batched_nms_numpy, pad,
+                                                          rerec, bbreg, fixed_batch_process)
+    from torchvision.ops.boxes import batched_nms
+    dev, (t1, t2, t3) = mtcnn.device, mtcnn.thresholds
+    imgs = torch.as_tensor(np.ascontiguousarray(imgs), device=dev).permute(0, 3, 1, 2)
+    S = summed_area(imgs); imgs = imgs.float()
+    B, (h, w) = len(imgs), imgs.shape[2:4]
+    m = 12.0 / mtcnn.min_face_size; minl, scale, scales = min(h, w) * m, m, []
+    while minl >= 12: scales.append(scale); scale *= mtcnn.factor; minl *= mtcnn.factor
+    boxes, image_inds, picks, offset = [], [], [], 0
+    for scale in scales:                               # stage 1: P-Net over the pyramid, all photos at once
+        reg, probs = mtcnn.pnet((imresample(imgs, (int(h * scale + 1), int(w * scale + 1))) - 127.5) * 0.0078125)
+        bs, ii = generateBoundingBox(reg, probs[:, 1], scale, t1)
+        boxes.append(bs); image_inds.append(ii)
+        picks.append(batched_nms(bs[:, :4], bs[:, 4], ii, 0.5) + offset); offset += len(bs)
+    picks = torch.cat(picks); boxes, image_inds = torch.cat(boxes)[picks], torch.cat(image_inds)[picks]
+    pick = batched_nms(boxes[:, :4], boxes[:, 4], image_inds, 0.7)
+    boxes, image_inds = boxes[pick], image_inds[pick]
+    bw, bh = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    boxes = rerec(torch.stack([boxes[:, 0] + boxes[:, 5] * bw, boxes[:, 1] + boxes[:, 6] * bh,
+                               boxes[:, 2] + boxes[:, 7] * bw, boxes[:, 3] + boxes[:, 8] * bh, boxes[:, 4]], 1))
+    def crops(boxes, image_inds, size):
+        y, ey, x, ex = pad(boxes, w, h)
+        ok = (ey > y - 1) & (ex > x - 1)               # the library skips empty crops (and then fails): drop their boxes
+        okt = torch.as_tensor(ok, device=dev); boxes, image_inds = boxes[okt], image_inds[okt]
+        return boxes, image_inds, (area_crops(S, image_inds, y[ok], ey[ok], x[ok], ex[ok], size) - 127.5) * 0.0078125
+    if len(boxes):                                     # stage 2: R-Net on every candidate's 24x24 crop
+        boxes, image_inds, crop = crops(boxes, image_inds, 24)
+        reg, prob = fixed_batch_process(crop, mtcnn.rnet)
+        keep = prob[:, 1] > t2
+        boxes = torch.cat((boxes[keep, :4], prob[keep, 1:2]), 1); image_inds, reg = image_inds[keep], reg[keep]
+        pick = batched_nms(boxes[:, :4], boxes[:, 4], image_inds, 0.7)
+        boxes, image_inds = rerec(bbreg(boxes[pick], reg[pick])), image_inds[pick]
+    points = torch.zeros(0, 5, 2, device=dev)
+    if len(boxes):                                     # stage 3: O-Net on 48x48 crops: final boxes, scores, five points
+        boxes, image_inds, crop = crops(boxes, image_inds, 48)
+        reg, pts, prob = fixed_batch_process(crop, mtcnn.onet)
+        keep = prob[:, 1] > t3
+        boxes = torch.cat((boxes[keep, :4], prob[keep, 1:2]), 1); image_inds, reg, pts = image_inds[keep], reg[keep], pts[keep].T
+        wi, hi = boxes[:, 2] - boxes[:, 0] + 1, boxes[:, 3] - boxes[:, 1] + 1
+        points = torch.stack((wi * pts[:5] + boxes[:, 0] - 1, hi * pts[5:10] + boxes[:, 1] - 1)).permute(2, 1, 0)
+        boxes = bbreg(boxes, reg)
+        pick = batched_nms_numpy(boxes[:, :4], boxes[:, 4], image_inds, 0.7, 'Min')
+        boxes, image_inds, points = boxes[pick], image_inds[pick], points[pick]
+    boxes, points, image_inds = boxes.cpu().numpy(), points.cpu().numpy(), image_inds.cpu().numpy()
+    out = []
+    for b in range(B):
+        bx, pt = boxes[image_inds == b], points[image_inds == b]
+        o = np.argsort((bx[:, 2] - bx[:, 0]) * (bx[:, 3] - bx[:, 1]))[::-1]      # largest first (select_largest=True)
+        out.append((bx[o, :4], bx[o, 4], pt[o]))
+    return out
+
+# %% ../nbs/04_align.ipynb #e74357df
 def _no_faces(): return dict(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32), points=np.zeros((0, 5, 2), np.float32))
 
 class Detector:
@@ -151,8 +238,9 @@ class Detector:
                  thresholds=(0.6, 0.7, 0.7), # MTCNN stage thresholds
                  max_side:int=1280, # photos with a longer side are shrunk to this first
                  channels_last:bool|None=None, # MTCNN's nets in channels_last (default: on CPU)
-                 bucket:int=0 # >0: photos whose sides round up to the same multiples of `bucket` share a batch, padded
-                              # (black, bottom/right) to the largest of them; 0: only photos of equal size share one
+                 bucket:int=0, # >0: photos whose sides round up to the same multiples of `bucket` share a batch, padded
+                               # (black, bottom/right) to the largest of them; 0: only photos of equal size share one
+                 batched_crops:bool=True # `mtcnn_detect` (one gather for all boxes); False: the library's `MTCNN.detect`
                 ):
         from facenet_pytorch import MTCNN
         self.device = default_device(device)
@@ -164,7 +252,7 @@ class Detector:
         if channels_last is None: channels_last = self.device.type == 'cpu'
         if channels_last:
             for net in (self.mtcnn.pnet, self.mtcnn.rnet, self.mtcnn.onet): net.to(memory_format=torch.channels_last)
-        self.max_side, self.bucket = max_side, bucket
+        self.max_side, self.bucket, self.batched_crops = max_side, bucket, batched_crops
 
     def __call__(self, images:list # HxWx3 uint8 RGB photos
                 )->list:
@@ -186,14 +274,16 @@ class Detector:
             H, W = max(x.shape[0] for x in ims), max(x.shape[1] for x in ims)
             batch = np.zeros((len(ims), H, W, 3), np.uint8)          # equal sizes: no padding
             for j, x in enumerate(ims): batch[j, :x.shape[0], :x.shape[1]] = x
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
-            for j, i in enumerate(idx):
+            if self.batched_crops: found = mtcnn_detect(self.mtcnn, batch)
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')
+                    found = zip(*self.mtcnn.detect(batch, landmarks=True))
+            for i, (boxes, probs, points) in zip(idx, found):
                 s = small[i][1]
-                if boxes[j] is None: res[i] = _no_faces()
-                else: res[i] = dict(boxes=(np.asarray(boxes[j], np.float32) / np.tile(s, 2)), scores=np.asarray(probs[j], np.float32),
-                                    points=np.asarray(points[j], np.float32) / s)
+                if boxes is None or not len(boxes): res[i] = _no_faces()
+                else: res[i] = dict(boxes=(np.asarray(boxes, np.float32) / np.tile(s, 2)), scores=np.asarray(probs, np.float32),
+                                    points=np.asarray(points, np.float32) / s)
         return res
 
 # %% ../nbs/04_align.ipynb #9826bf38
