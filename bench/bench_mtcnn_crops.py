@@ -9,9 +9,10 @@ Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_mtcnn_crops.py [--n 2
 import argparse, json, os, platform, time, warnings
 from pathlib import Path
 import numpy as np, torch
-from face_research.core import face_data, read_image, list_images
+from face_research.core import face_data, list_images
 from face_research.data import lfw_images
 from face_research.align import Detector
+from detector_race import spread, race, differences
 
 ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=200); ap.add_argument('--batch', type=int, default=16)
 ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--save', action='store_true')
@@ -19,37 +20,27 @@ a = ap.parse_args()
 warnings.filterwarnings('ignore')
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
 allp = lfw_images(root).path
-sets = {'LFW': [read_image(p) for p in allp.iloc[::max(1, len(allp) // a.n)][:a.n].tolist()]}   # evenly spread, as bench_pipeline.py
+sets = {'LFW': spread(allp.tolist(), a.n)}   # the photos of bench_pipeline.py
 cel = face_data('celeba_subset')
 if cel is not None:
     cp = sorted(list_images(Path(cel) / 'img_celeba'))
-    sets['CelebA'] = [read_image(p) for p in cp[::max(1, len(cp) // a.n)][:a.n]]
+    sets['CelebA'] = spread(cp, a.n)
 dets = {'library loop': Detector(device='cpu', batched_crops=False), 'batched crops': Detector(device='cpu', batched_crops=True)}
 B = a.batch
 out = {}
 for sname, imgs in sets.items():
-    for d in dets.values(): d(imgs[:4])   # warm-up
-    t = {n: dict(batched=[], one_at_a_time=[]) for n in dets}; res = {}
-    for r in range(a.rounds):
-        for n, d in dets.items():
-            s = time.perf_counter(); res[n] = [x for i in range(0, len(imgs), B) for x in d(imgs[i:i+B])]; t[n]['batched'].append(time.perf_counter() - s)
-            s = time.perf_counter(); [d([im]) for im in imgs]; t[n]['one_at_a_time'].append(time.perf_counter() - s)
-    ref, new = res['library loop'], res['batched crops']
-    same_n = sum(len(x['boxes']) == len(y['boxes']) for x, y in zip(ref, new))
-    diff = lambda k: max((float(np.abs(x[k] - y[k]).max()) for x, y in zip(ref, new) if len(x['boxes']) and len(x['boxes']) == len(y['boxes'])), default=0.)
-    med = {n: {m: float(np.median(v)) for m, v in d.items()} for n, d in t.items()}
+    med, t, res = race(dets, imgs, B, a.rounds)
     L, Bc = med['library loop'], med['batched crops']
     out[sname] = dict(n_photos=len(imgs), n_sizes=len({im.shape for im in imgs}), seconds=med, raw=t,
                       photos_per_s={n: {m: len(imgs) / v for m, v in d.items()} for n, d in med.items()},
                       speedup=dict(batched=L['batched'] / Bc['batched'], one_at_a_time=L['one_at_a_time'] / Bc['one_at_a_time']),
-                      photos_same_face_count=int(same_n), max_box_diff_px=diff('boxes'), max_points_diff_px=diff('points'),
-                      n_faces=int(sum(len(x['boxes']) for x in ref)))
+                      **differences(res['library loop'], res['batched crops']), n_faces=int(sum(len(x['boxes']) for x in res['library loop'])))
     print(f"{sname}: {len(imgs)} photos ({out[sname]['n_sizes']} sizes), {torch.get_num_threads()} threads, median of {a.rounds} interleaved rounds")
     print(f"  {'crops':16s} {'batches of ' + str(B):>16s} {'one at a time':>16s}")
     for n in dets: print(f"  {n:16s} {len(imgs) / med[n]['batched']:10.2f} ph/s {len(imgs) / med[n]['one_at_a_time']:10.2f} ph/s")
     o = out[sname]
     print(f"  batched crops speed-up: x{o['speedup']['batched']:.2f} in batches, x{o['speedup']['one_at_a_time']:.2f} one at a time; "
-          f"same face count in {same_n}/{len(imgs)} photos; largest box / point difference {o['max_box_diff_px']:.2g} / {o['max_points_diff_px']:.2g} px")
+          f"same face count in {o['photos_same_face_count']}/{len(imgs)} photos; largest box / point difference {o['max_box_diff_px']:.2g} / {o['max_points_diff_px']:.2g} px")
 if a.save:
     rec = dict(batch=B, rounds=a.rounds, threads=torch.get_num_threads(), machine=platform.processor() or platform.machine(),
                sets=out, load_average_end=os.getloadavg()[0], date=time.strftime('%Y-%m-%d %H:%M'))

@@ -9,9 +9,10 @@ Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_mtcnn_format.py [--n 
 --save writes bench/results/mtcnn_format.json."""
 import argparse, json, os, platform, time, warnings
 import numpy as np, torch, torch.nn.functional as F
-from face_research.core import face_data, read_image
+from face_research.core import face_data
 from face_research.data import lfw_images
 from face_research.align import Detector
+from detector_race import spread, race, differences
 
 ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=96); ap.add_argument('--batch', type=int, default=16)
 ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--save', action='store_true')
@@ -19,19 +20,12 @@ a = ap.parse_args()
 warnings.filterwarnings('ignore')
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
 allp = lfw_images(root).path
-imgs = [read_image(p) for p in allp.iloc[::max(1, len(allp) // a.n)][:a.n].tolist()]   # evenly spread over LFW
+imgs = spread(allp.tolist(), a.n)   # evenly spread over LFW
 dets = {'NCHW (library default)': Detector(device='cpu', channels_last=False), 'channels_last': Detector(device='cpu', channels_last=True)}
-for d in dets.values(): d(imgs[:4])   # warm-up
 B = a.batch
-t = {n: dict(batched=[], one_at_a_time=[]) for n in dets}
-res = {}
-for r in range(a.rounds):
-    for n, d in dets.items():
-        s = time.perf_counter(); res[n] = [x for i in range(0, len(imgs), B) for x in d(imgs[i:i+B])]; t[n]['batched'].append(time.perf_counter() - s)
-        s = time.perf_counter(); [d([im]) for im in imgs]; t[n]['one_at_a_time'].append(time.perf_counter() - s)
-ref, new = res['NCHW (library default)'], res['channels_last']
-same_n = all(len(x['boxes']) == len(y['boxes']) for x, y in zip(ref, new))
-box_diff = max((float(np.abs(x['boxes'] - y['boxes']).max()) for x, y in zip(ref, new) if len(x['boxes'])), default=0.)
+med, t, res = race(dets, imgs, B, a.rounds)
+dif = differences(res['NCHW (library default)'], res['channels_last'])
+same_n, box_diff = dif['photos_same_face_count'] == len(imgs), dif['max_box_diff_px']
 pools = {}
 for shape, k in (((16, 10, 148, 148), 2), ((2000, 28, 22, 22), 3)):
     x = torch.randn(shape); row = {}
@@ -40,7 +34,6 @@ for shape, k in (((16, 10, 148, 148), 2), ((2000, 28, 22, 22), 3)):
         for _ in range(5): F.max_pool2d(xx, k, 2, ceil_mode=True)
         row[fmt] = (time.perf_counter() - s) / 5 * 1e3
     pools[f"max_pool2d {k}x{k} on {tuple(shape)}"] = row
-med = {n: {m: float(np.median(v)) for m, v in d.items()} for n, d in t.items()}
 print(f"{len(imgs)} LFW photos, {torch.get_num_threads()} threads, median of {a.rounds} interleaved rounds")
 print(f"{'MTCNN nets':24s} {'batches of ' + str(B):>16s} {'one at a time':>16s}")
 for n in dets: print(f"{n:24s} {len(imgs) / med[n]['batched']:10.2f} ph/s {len(imgs) / med[n]['one_at_a_time']:10.2f} ph/s")
