@@ -28,12 +28,13 @@ if len(imgs) < a.n: imgs = (imgs * -(-a.n // len(imgs)))[:a.n]     # a small cop
 dev = a.device
 det = Detector(device=dev)
 emb = Embedder(FaceEmbedder('resnet34', 'ir'), device=dev) if a.random_init else Embedder(a.model or model_path('recognizer.pth'), device=dev)
+emb_name = f"{emb.meta['backbone']}-{emb.meta['stem']}"   # e.g. resnet34-ir
 fa = FaceAligner(Aligner.load(model_path('aligner.pth'), device=dev), detector=det, keep_all=True)
 pl = FacePipeline(emb, fa, batch_size=a.batch)
 pl1 = FacePipeline(emb, fa, batch_size=1)
 sync = torch.cuda.synchronize if dev.startswith('cuda') else (lambda: None)
 print(f"{len(imgs)} LFW photos (250x250; {n_distinct} distinct), device {dev}, torch threads {torch.get_num_threads()}, "
-      f"embedder: {'random-init ResNet34-IR' if a.random_init else 'shipped'}, load average {os.getloadavg()[0]:.2f}")
+      f"embedder: {'random-init ' if a.random_init else ''}{emb_name} ({a.model or 'shipped'}), load average {os.getloadavg()[0]:.2f}")
 pl(imgs[:4]); pl1(imgs[:2]); det(imgs[:4])   # warm-up
 def timed(f):
     sync(); t = time.perf_counter(); r = f(); sync(); return time.perf_counter() - t, r
@@ -62,7 +63,7 @@ t_mm, _ = timed(lambda: [m @ m for _ in range(5)])
 mm_gflops = 5 * 2 * 2048**3 / t_mm / 1e9
 rows = [('MTCNN detection alone', t_det_b, t_det_1, 'photos'),
         ('detection + our aligner + warp', t_fa_b, t_fa_1, 'photos'),
-        ('embedder alone (ResNet34-IR)', t_emb_b, t_emb_1, 'faces'),
+        (f'embedder alone ({emb_name})', t_emb_b, t_emb_1, 'faces'),
         ('whole pipeline', t_b, t_1, 'photos')]
 print(f"{'stage':34s} {'batches of ' + str(B):>16s} {'one at a time':>16s}  ratio")
 for name, tb, t1, unit in rows:
