@@ -3,7 +3,8 @@ alone on the same photos (the floor this pipeline cannot beat without a faster d
 stage on its own, batched and one at a time, so the ratio can be explained.
 Side by side in one process, same photos (already decoded), same models.
 
-Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_pipeline.py [--n 200] [--model models/recognizer.pth] [--save]
+Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_pipeline.py [--n 200] [--model models/recognizer.pth] [--rounds 3] [--save]
+Each timing is the median of --rounds interleaved rounds (one round of the 200 photos varies by about 10% here).
 Without a shipped recognizer, --random-init uses an untrained ResNet34 (same compute; throughput only).
 --save writes bench/results/pipeline.json."""
 import argparse, json, os, platform, time, numpy as np, torch
@@ -17,6 +18,7 @@ from face_research.pipeline import FacePipeline
 ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=200); ap.add_argument('--batch', type=int, default=16)
 ap.add_argument('--model', default=None); ap.add_argument('--random-init', action='store_true')
 ap.add_argument('--device', default='cpu'); ap.add_argument('--save', action='store_true')
+ap.add_argument('--rounds', type=int, default=3, help='interleaved rounds; the medians are reported')
 ap.add_argument('--out', default='bench/results/pipeline.json', help='where --save writes')
 a = ap.parse_args()
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
@@ -40,15 +42,21 @@ def timed(f):
     sync(); t = time.perf_counter(); r = f(); sync(); return time.perf_counter() - t, r
 B, n = a.batch, len(imgs)
 chunks = lambda xs: [xs[i:i + B] for i in range(0, len(xs), B)]
-t_det_b, _ = timed(lambda: [det(c) for c in chunks(imgs)])
-t_det_1, _ = timed(lambda: [det([im]) for im in imgs])
-t_fa_b, res = timed(lambda: [r for c in chunks(imgs) for r in fa(c)])
-t_fa_1, _ = timed(lambda: [fa([im]) for im in imgs])
+def median_of_rounds(fns:dict)->tuple:
+    "median seconds of each function over `--rounds` interleaved rounds, the raw times, and each one's last result"
+    raw, out = {k: [] for k in fns}, {}
+    for _ in range(a.rounds):
+        for k, f in fns.items(): t, out[k] = timed(f); raw[k].append(t)
+    return {k: float(np.median(v)) for k, v in raw.items()}, raw, out
+res = [r for c in chunks(imgs) for r in fa(c)]
 crops = np.concatenate([r.crops for r in res if r.status == 'ok']); nf = len(crops)
-t_emb_b, _ = timed(lambda: [emb.embed(c) for c in chunks(crops)])
-t_emb_1, _ = timed(lambda: [emb.embed(c[None]) for c in crops])
-t_b, rb = timed(lambda: pl(imgs))
-t_1, r1 = timed(lambda: pl1(imgs))
+med, raw, last = median_of_rounds(dict(
+    det_b=lambda: [det(c) for c in chunks(imgs)], det_1=lambda: [det([im]) for im in imgs],
+    fa_b=lambda: [r for c in chunks(imgs) for r in fa(c)], fa_1=lambda: [fa([im]) for im in imgs],
+    emb_b=lambda: [emb.embed(c) for c in chunks(crops)], emb_1=lambda: [emb.embed(c[None]) for c in crops],
+    pl_b=lambda: pl(imgs), pl_1=lambda: pl1(imgs)))
+t_det_b, t_det_1, t_fa_b, t_fa_1, t_emb_b, t_emb_1, t_b, t_1 = (med[k] for k in ('det_b', 'det_1', 'fa_b', 'fa_1', 'emb_b', 'emb_1', 'pl_b', 'pl_1'))
+rb, r1 = last['pl_b'], last['pl_1']
 faces_b, faces_1 = sum(r.n for r in rb), sum(r.n for r in r1)
 assert faces_b == faces_1 == nf, (faces_b, faces_1, nf)
 # Amdahl: if batching made detection and alignment free, the batched pipeline could still not run
@@ -69,7 +77,7 @@ print(f"{'stage':34s} {'batches of ' + str(B):>16s} {'one at a time':>16s}  rati
 for name, tb, t1, unit in rows:
     k = nf if unit == 'faces' else n
     print(f"{name:34s} {k/tb:9.2f} {unit:6s} {k/t1:9.2f} {unit:6s}  x{t1/tb:.2f}")
-print(f"({nf} faces in {n} photos)")
+print(f"({nf} faces in {n} photos; medians of {a.rounds} interleaved rounds)")
 print(f"whole pipeline, batched / one-at-a-time: x{t_1/t_b:.2f}")
 print(f"share of the batched pipeline's time spent in the embedder: {t_emb_b/t_b:.0%}")
 print(f"upper bound of the ratio here (batched detection+alignment for free): x{bound:.2f}")
@@ -79,7 +87,8 @@ if a.save:
                embedder='random-init' if a.random_init else (a.model or 'models/recognizer.pth'), load_average_end=os.getloadavg()[0],
                seconds={name: dict(batched=tb, one_at_a_time=t1, unit=unit) for name, tb, t1, unit in rows},
                ratio=t_1 / t_b, embedder_share=t_emb_b / t_b, ratio_bound=bound, embedder_gflop_per_face=gflop_face,
-               embedder_gflops_batched=gflop_face * nf / t_emb_b, matmul_gflops=mm_gflops, date=time.strftime('%Y-%m-%d %H:%M'))
+               embedder_gflops_batched=gflop_face * nf / t_emb_b, matmul_gflops=mm_gflops, date=time.strftime('%Y-%m-%d %H:%M'),
+               rounds=a.rounds, raw_seconds=raw)
     out['n_distinct_photos'] = n_distinct
     os.makedirs(os.path.dirname(a.out) or '.', exist_ok=True)
     with open(a.out, 'w') as f: json.dump(out, f, indent=1)
