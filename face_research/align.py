@@ -141,7 +141,7 @@ def crop_matrices(crop_boxes:np.ndarray, # (N,4) square boxes
     M[:, 0, 0] = M[:, 1, 1] = s; M[:, 0, 2] = -b[:, 0] * s; M[:, 1, 2] = -b[:, 1] * s
     return M
 
-# %% ../nbs/04_align.ipynb #6cc70444
+# %% ../nbs/04_align.ipynb #c7b0774a
 def summed_area(imgs:torch.Tensor # (B, C, H, W) photos holding integer values (uint8 range)
                )->torch.Tensor:
     "(B, H+1, W+1, C) integer summed-area table, channels last: `S[b, r, c]` = sum of `imgs[b, :, :r, :c]`"
@@ -160,7 +160,7 @@ def area_crops(S:torch.Tensor, # `summed_area` of the photos
               )->torch.Tensor:
     "(K, C, size, size) float32: each crop `photo[:, y-1:ey, x-1:ex]` resized as `interpolate(mode='area')` does"
     B, H1, W1, C = S.shape; dev = S.device
-    inds, y, ey, x, ex = (torch.as_tensor(np.asarray(v), dtype=torch.long, device=dev) for v in (inds, y, ey, x, ex))
+    inds, y, ey, x, ex = (torch.as_tensor(v, device=dev).long() for v in (inds, y, ey, x, ex))   # arrays or tensors (any device)
     rs, re = _pool_bins(y - 1, ey, size); cs, ce = _pool_bins(x - 1, ex, size)     # (K, size) each
     base = (inds * H1 * W1)[:, None, None]
     flat = lambda r, c: base + r[:, :, None] * W1 + c[:, None, :]                    # (K, size, size) positions in S
