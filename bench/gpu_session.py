@@ -144,8 +144,13 @@ def travel_report(limit=64 * 2**20):
     total = sum(parts.values())
     print(', '.join(f"{k} {v / 2**20:.1f} MiB" for k, v in parts.items()), f"-> {total / 2**20:.1f} of {limit / 2**20:.0f} MiB")
     if total > limit:
-        print("over the limit: move models/recognizer.pth, nbs/*.ipynb and bench/results out of the tree for the call "
-              "(`git checkout -- .` restores them)")
+        big = sorted(((size(ROOT/t), t) for t in tracked if t and (ROOT/t).is_file()), reverse=True)
+        drop, need = [], total - limit
+        for b, t in big:
+            if need <= 0: break
+            drop.append(f"{t} ({b / 2**20:.1f} MiB)"); need -= b
+        print("over the limit: move these tracked files out of the tree for the call (`git checkout -- .` restores them): "
+              + ', '.join(drop) + "; the device script needs none of models/recognizer*.pth, nbs/ or bench/results/")
     return total
 
 def _planes(data:bytes)->bytes:
