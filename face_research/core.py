@@ -11,8 +11,9 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'default_device', 'autocast_dtype', 'train_autocast_dtype', 'amp_speeds_up', 'autocast', 'prepare_model',
-           'seed_everything', 'face_data', 'model_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
+__all__ = ['SHIPPED_RECOGNIZERS', 'IMAGE_EXTS', 'default_device', 'autocast_dtype', 'train_autocast_dtype', 'amp_speeds_up',
+           'autocast', 'prepare_model', 'seed_everything', 'face_data', 'model_path', 'recognizer_path',
+           'ImageReadError', 'to_rgb', 'read_image', 'list_images']
 
 # %% ../nbs/00_core.ipynb #6758dcd6
 def default_device(device:str|torch.device|None=None # explicit choice; `None` picks cuda > mps > cpu
@@ -92,6 +93,16 @@ def model_path(name:str # file name, e.g. 'aligner.pth'
     import importlib.util
     pkg = Path(importlib.util.find_spec('face_research').origin).resolve().parent
     return pkg.parent/'models'/name
+
+# %% ../nbs/00_core.ipynb #09000eca
+SHIPPED_RECOGNIZERS = {'default': 'recognizer.pth', 'fast': 'recognizer_fast.pth', 'ensemble': 'recognizer_ensemble.pth'}
+
+def recognizer_path(model:str|Path|None=None # a model file, or a shipped recognizer's name ('default', 'fast', 'ensemble'); None: 'default'
+                   )->Path:
+    "The recognizer file `model` names: a shipped name resolves through `model_path`, anything else is a path"
+    if model is None: model = 'default'
+    if isinstance(model, str) and model in SHIPPED_RECOGNIZERS: return model_path(SHIPPED_RECOGNIZERS[model])
+    return Path(model)
 
 # %% ../nbs/00_core.ipynb #f22fec7c
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
