@@ -6,18 +6,15 @@ photos (many sizes: `Detector` splits a chunk into one MTCNN call per size).
 
 Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_mtcnn_crops.py [--n 200] [--rounds 3] [--save]
 --save writes bench/results/mtcnn_crops.json."""
-import argparse, json, os, platform, time, warnings
+import json, os, platform, time
 from pathlib import Path
 import numpy as np, torch
 from face_research.core import face_data, list_images
 from face_research.data import lfw_images
 from face_research.align import Detector
-from detector_race import spread, race, differences
+from detector_race import spread, race, differences, bench_args
 
-ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=200); ap.add_argument('--batch', type=int, default=16)
-ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--save', action='store_true')
-a = ap.parse_args()
-warnings.filterwarnings('ignore')
+a = bench_args(200)
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
 allp = lfw_images(root).path
 sets = {'LFW': spread(allp.tolist(), a.n)}   # the photos of bench_pipeline.py

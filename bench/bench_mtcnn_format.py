@@ -7,17 +7,14 @@ times one P-Net-sized and one R-Net-sized pool both ways as well).
 
 Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_mtcnn_format.py [--n 96] [--rounds 3] [--save]
 --save writes bench/results/mtcnn_format.json."""
-import argparse, json, os, platform, time, warnings
+import json, os, platform, time
 import numpy as np, torch, torch.nn.functional as F
 from face_research.core import face_data
 from face_research.data import lfw_images
 from face_research.align import Detector
-from detector_race import spread, race, differences
+from detector_race import spread, race, differences, bench_args
 
-ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=96); ap.add_argument('--batch', type=int, default=16)
-ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--save', action='store_true')
-a = ap.parse_args()
-warnings.filterwarnings('ignore')
+a = bench_args(96)
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
 allp = lfw_images(root).path
 imgs = spread(allp.tolist(), a.n)   # evenly spread over LFW

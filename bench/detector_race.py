@@ -1,6 +1,6 @@
 """Shared by the MTCNN benches (bench_mtcnn_format.py, bench_mtcnn_crops.py): photos spread evenly over a collection,
 interleaved timing rounds of several `Detector`s in batches and one photo at a time, and how far their faces differ."""
-import time
+import argparse, time, warnings
 import numpy as np
 from face_research.core import read_image
 
@@ -24,3 +24,10 @@ def differences(ref:list, new:list)->dict:
     diff = lambda k: max((float(np.abs(x[k] - y[k]).max()) for x, y in both), default=0.)
     return dict(photos_same_face_count=int(sum(len(x['boxes']) == len(y['boxes']) for x, y in zip(ref, new))),
                 max_box_diff_px=diff('boxes'), max_points_diff_px=diff('points'))
+
+def bench_args(n:int)->argparse.Namespace:
+    "--n photos (default `n`), --batch, --rounds, --save; library warnings off"
+    ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=n); ap.add_argument('--batch', type=int, default=16)
+    ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--save', action='store_true')
+    warnings.filterwarnings('ignore')
+    return ap.parse_args()
