@@ -11,7 +11,7 @@ from .core import face_data, read_image, recognizer_path, RECOGNIZER_HELP
 
 # %% auto #0
 __all__ = ['COMMANDS', 'DEMO_PEOPLE', 'available_commands', 'main', 'data_stats', 'data_stats_cli', 'find_lfw', 'demo_photos',
-           'run_demo', 'demo_cli']
+           'wrong_photo_lines', 'run_demo', 'demo_cli']
 
 # %% ../nbs/10_cli.ipynb #80d3f37c
 COMMANDS = {
@@ -95,7 +95,7 @@ def data_stats_cli(argv:list[str]|None=None):
         for k, v in st.items(): print(f"{k:14s} " + ', '.join(f"{kk}={vv}" for kk, vv in v.items()))
     return 0 if st else 1
 
-# %% ../nbs/10_cli.ipynb #b406a316
+# %% ../nbs/10_cli.ipynb #75a2c411
 DEMO_PEOPLE = ['Colin_Powell', 'George_W_Bush', 'Gerhard_Schroeder', 'Jennifer_Aniston', 'Serena_Williams', 'Tony_Blair']
 
 def find_lfw(root:Path|None # a data folder (holding lfw/ or lfw-py/) or an LFW folder
@@ -123,6 +123,23 @@ def demo_photos(root:Path, # data folder holding lfw/ (or an LFW folder)
 def _grid(imgs, cols):
     rows = [np.concatenate(imgs[i:i + cols] + [np.zeros_like(imgs[0])] * (cols - len(imgs[i:i + cols])), 1) for i in range(0, len(imgs), cols)]
     return np.concatenate(rows, 0)
+
+def wrong_photo_lines(wrong, # rows of `pairs_table` decided wrongly: columns `a`, `b` (face labels)
+                      labels:list, # the label of each face, in the order of `points` and `crops`
+                      points:np.ndarray, # (N, 5, 2) five points of each face
+                      crops:np.ndarray|None=None, # (N, S, S, 3) aligned crops (light cues), or None
+                      min_wrong:int=2 # list the photos in at least this many wrong decisions
+                     )->list:
+    "Report lines: the photos in several wrong decisions and what stands out in them (`face_cues`)"
+    from face_research.pipeline import face_cues, cue_outliers
+    counts = {}
+    for x in list(wrong.a) + list(wrong.b): counts[x] = counts.get(x, 0) + 1
+    many = sorted((c, l) for l, c in counts.items() if c >= min_wrong)[::-1]
+    if not many: return []
+    why = dict(zip(labels, cue_outliers(face_cues(points, crops))))
+    return ([f"photos in {min_wrong} or more wrong decisions, and what stands out in them among the {len(labels)} faces:"] +
+            [f"  {l}: {c} wrong; " + ('; '.join(why[l]) or 'no pose or light outlier (expression, hair, age, occlusion, or the model)')
+             for c, l in sorted(many, key=lambda t: (-t[0], t[1]))])
 
 def run_demo(photos:list, # photo paths
              out:Path, # output folder
@@ -171,6 +188,8 @@ def run_demo(photos:list, # photo paths
               f"every same-person pair above every different-person pair: {bool(pos.min() > neg.max())}",
               f"decisions wrong at the threshold: {len(wrong)} of {len(pt)}"]
     lines += [f"  {'missed' if w.truth else 'false match'}: {w.a} vs {w.b} ({w.similarity:.3f})" for w in wrong.itertuples()][:40]
+    main = [r for r in res if r.n]                            # one main face per photo, in the order of `labels`
+    lines += wrong_photo_lines(wrong, labels, np.stack([r.points[0] for r in main]), np.stack([r.crops[0] for r in main]))
     (out/'report.txt').write_text('\n'.join(lines) + '\n'); print('\n'.join(lines))
     return {'separated': bool(pos.min() > neg.max()), 'wrong': len(wrong), 'pairs': len(pt)}
 

@@ -14,9 +14,9 @@ from .core import read_image, ImageReadError, to_rgb, default_device, list_image
 from .align import FaceAligner, Detector, Framing, AlignedFaces, pick_face
 
 # %% auto #0
-__all__ = ['PhotoFaces', 'FacePipeline', 'person_key', 'faces_table', 'similarity_matrix', 'group_faces', 'pairs_table',
-           'plot_similarity', 'compare_cli', 'embed_cli', 'matrix_cli', 'lfw_center_crop', 'LFWEmbedFn',
-           'set_model_threshold', 'eval_lfw_cli']
+__all__ = ['TEMPLATE_NOSE_DROP', 'CUE_CAUSES', 'PhotoFaces', 'FacePipeline', 'person_key', 'faces_table', 'similarity_matrix',
+           'group_faces', 'pairs_table', 'plot_similarity', 'face_cues', 'cue_outliers', 'compare_cli', 'embed_cli',
+           'matrix_cli', 'lfw_center_crop', 'LFWEmbedFn', 'set_model_threshold', 'eval_lfw_cli']
 
 # %% ../nbs/09_pipeline.ipynb #06c02ef6
 @dataclass
@@ -170,6 +170,51 @@ def plot_similarity(sim:pd.DataFrame, # from `similarity_matrix`
         Path(path).parent.mkdir(parents=True, exist_ok=True); tmp = Path(path).with_suffix('.part.png')
         fig.savefig(tmp, dpi=110); os.replace(tmp, path); plt.close(fig)
     return fig
+
+# %% ../nbs/09_pipeline.ipynb #5f74c8db
+def face_cues(points:np.ndarray, # (N, 5, 2) five points per face (photo pixels): eyes, nose tip, mouth corners
+              crops:np.ndarray|None=None # (N, S, S, 3) uint8 aligned crops, or None: no light cues
+             )->pd.DataFrame:
+    "Pose (yaw, nose_drop, eye_px) and light (brightness, contrast) cues per face"
+    p = np.asarray(points, np.float64).reshape(-1, 5, 2)
+    e = p[:, 1] - p[:, 0]; d = np.linalg.norm(e, axis=1)
+    u = e / np.maximum(d, 1e-9)[:, None]; v = np.stack([-u[:, 1], u[:, 0]], 1)     # along and across the eye line (y down)
+    off = (p[:, 2] - (p[:, 0] + p[:, 1]) / 2) / np.maximum(d, 1e-9)[:, None]
+    df = pd.DataFrame({'yaw': (off * u).sum(1), 'nose_drop': (off * v).sum(1), 'eye_px': d})
+    if crops is not None:
+        c = np.asarray(crops)
+        if c.ndim != 4 or len(c) != len(p): raise ValueError(f"crops: expected ({len(p)}, S, S, 3), got shape {c.shape}")
+        m = round(c.shape[1] / 7)                                                      # 16 px of a 112 crop
+        luma = c[:, m:c.shape[1] - m, m:c.shape[2] - m].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        df['brightness'] = luma.mean((1, 2)); df['contrast'] = luma.std((1, 2))
+    return df
+
+from .align import ARCFACE_TEMPLATE
+TEMPLATE_NOSE_DROP = float(face_cues(ARCFACE_TEMPLATE[None]).nose_drop[0])   # 0.57: a frontal face
+
+# (cause, how extreme a face is in it (higher: more), whether that is notable at all, the value shown).
+# The floors: a nose 0.15 eye distances off the frontal place (about 15 degrees of head turn or tilt), or a
+# face size, brightness or contrast at most 3/4 of the set's median
+_low = lambda x: x <= 0.75 * np.median(x)
+CUE_CAUSES = [('head turned', lambda c: c.yaw.abs(), lambda c: c.yaw.abs() >= 0.15, 'yaw {yaw:+.2f}'),
+              ('head raised or lowered', lambda c: (c.nose_drop - TEMPLATE_NOSE_DROP).abs(),
+               lambda c: (c.nose_drop - TEMPLATE_NOSE_DROP).abs() >= 0.15, 'nose_drop {nose_drop:.2f}'),
+              ('small face', lambda c: -c.eye_px, lambda c: _low(c.eye_px), 'eyes {eye_px:.0f} px apart'),
+              ('dark', lambda c: -c.brightness, lambda c: _low(c.brightness), 'brightness {brightness:.0f}'),
+              ('flat light', lambda c: -c.contrast, lambda c: _low(c.contrast), 'contrast {contrast:.0f}')]
+
+def cue_outliers(cues:pd.DataFrame, # from `face_cues`
+                 share:float=1/8 # a face is named in a cause when among this share of the most extreme (at least 1)
+                )->list:
+    "For each face, the causes in which it is notable and among the most extreme of the set, e.g. 'head turned (yaw -0.30, rank 1 of 24)'"
+    k, n = max(1, round(len(cues) * share)), len(cues)
+    out = [[] for _ in range(n)]
+    for cause, extreme, notable, fmt in CUE_CAUSES:
+        try: score, ok = np.asarray(extreme(cues), np.float64), np.asarray(notable(cues), bool)
+        except AttributeError: continue                       # no crops given: no light cues
+        for r, i in enumerate(np.argsort(-score, kind='stable')[:k]):
+            if ok[i]: out[i].append(f"{cause} ({fmt.format(**cues.iloc[i])}, rank {r + 1} of {n})")
+    return out
 
 # %% ../nbs/09_pipeline.ipynb #bcb6dcfe
 class _ColourEmbedder:
