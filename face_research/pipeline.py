@@ -171,7 +171,7 @@ def plot_similarity(sim:pd.DataFrame, # from `similarity_matrix`
         fig.savefig(tmp, dpi=110); os.replace(tmp, path); plt.close(fig)
     return fig
 
-# %% ../nbs/09_pipeline.ipynb #5f74c8db
+# %% ../nbs/09_pipeline.ipynb #d0e350ff
 def face_cues(points:np.ndarray, # (N, 5, 2) five points per face (photo pixels): eyes, nose tip, mouth corners
               crops:np.ndarray|None=None # (N, S, S, 3) uint8 aligned crops, or None: no light cues
              )->pd.DataFrame:
@@ -193,8 +193,9 @@ from .align import ARCFACE_TEMPLATE
 TEMPLATE_NOSE_DROP = float(face_cues(ARCFACE_TEMPLATE[None]).nose_drop[0])   # 0.57: a frontal face
 
 # (cause, how extreme a face is in it (higher: more), whether that is notable at all, the value shown).
-# The floors: a nose 0.15 eye distances off the frontal place (about 15 degrees of head turn or tilt), or a
-# face size, brightness or contrast at most 3/4 of the set's median
+# The floors: a nose 0.15 eye distances off the frontal place (with the nose tip about half an eye distance in
+# front of the eyes, tan(angle) = 0.3: some 17 degrees of turn or tilt), or a face size, brightness or contrast
+# at most 3/4 of the set's median
 _low = lambda x: x <= 0.75 * np.median(x)
 CUE_CAUSES = [('head turned', lambda c: c.yaw.abs(), lambda c: c.yaw.abs() >= 0.15, 'yaw {yaw:+.2f}'),
               ('head raised or lowered', lambda c: (c.nose_drop - TEMPLATE_NOSE_DROP).abs(),
