@@ -95,7 +95,7 @@ def data_stats_cli(argv:list[str]|None=None):
         for k, v in st.items(): print(f"{k:14s} " + ', '.join(f"{kk}={vv}" for kk, vv in v.items()))
     return 0 if st else 1
 
-# %% ../nbs/10_cli.ipynb #75a2c411
+# %% ../nbs/10_cli.ipynb #75001de9
 DEMO_PEOPLE = ['Colin_Powell', 'George_W_Bush', 'Gerhard_Schroeder', 'Jennifer_Aniston', 'Serena_Williams', 'Tony_Blair']
 
 def find_lfw(root:Path|None # a data folder (holding lfw/ or lfw-py/) or an LFW folder
@@ -131,15 +131,15 @@ def wrong_photo_lines(wrong, # rows of `pairs_table` decided wrongly: columns `a
                       min_wrong:int=2 # list the photos in at least this many wrong decisions
                      )->list:
     "Report lines: the photos in several wrong decisions and what stands out in them (`face_cues`)"
+    import pandas as pd
     from face_research.pipeline import face_cues, cue_outliers
-    counts = {}
-    for x in list(wrong.a) + list(wrong.b): counts[x] = counts.get(x, 0) + 1
-    many = sorted((c, l) for l, c in counts.items() if c >= min_wrong)[::-1]
+    counts = pd.concat([wrong.a, wrong.b]).value_counts()
+    many = sorted((-c, l) for l, c in counts.items() if c >= min_wrong)     # most wrong first, then by name
     if not many: return []
     why = dict(zip(labels, cue_outliers(face_cues(points, crops))))
     return ([f"photos in {min_wrong} or more wrong decisions, and what stands out in them among the {len(labels)} faces:"] +
-            [f"  {l}: {c} wrong; " + ('; '.join(why[l]) or 'no pose or light outlier (expression, hair, age, occlusion, or the model)')
-             for c, l in sorted(many, key=lambda t: (-t[0], t[1]))])
+            [f"  {l}: {-c} wrong; " + ('; '.join(why[l]) or 'no pose or light outlier (expression, hair, age, occlusion, or the model)')
+             for c, l in many])
 
 def run_demo(photos:list, # photo paths
              out:Path, # output folder
@@ -173,7 +173,8 @@ def run_demo(photos:list, # photo paths
         return {'separated': None, 'wrong': None, 'pairs': 0}
     keep = [i for i, k in enumerate(idx) if k == 0]           # the main face of each photo
     labels = [labels[i] for i in keep]; embs = embs[keep]
-    crops = [r.crops[0] for r in res if r.status == 'ok']
+    main = [r for r in res if r.n]                            # one main face per photo, in the order of `labels`
+    crops = [r.crops[0] for r in main]
     Image.fromarray(_grid(crops, 8)).save(out/'aligned.png')
     sim = similarity_matrix(labels, embs)
     plot_similarity(sim, out/'similarity.png', f"cosine similarity (threshold {pl.threshold:.3f}, {pl.threshold_source})")
@@ -188,8 +189,7 @@ def run_demo(photos:list, # photo paths
               f"every same-person pair above every different-person pair: {bool(pos.min() > neg.max())}",
               f"decisions wrong at the threshold: {len(wrong)} of {len(pt)}"]
     lines += [f"  {'missed' if w.truth else 'false match'}: {w.a} vs {w.b} ({w.similarity:.3f})" for w in wrong.itertuples()][:40]
-    main = [r for r in res if r.n]                            # one main face per photo, in the order of `labels`
-    lines += wrong_photo_lines(wrong, labels, np.stack([r.points[0] for r in main]), np.stack([r.crops[0] for r in main]))
+    lines += wrong_photo_lines(wrong, labels, np.stack([r.points[0] for r in main]), np.stack(crops))
     (out/'report.txt').write_text('\n'.join(lines) + '\n'); print('\n'.join(lines))
     return {'separated': bool(pos.min() > neg.max()), 'wrong': len(wrong), 'pairs': len(pt)}
 

@@ -171,7 +171,7 @@ def plot_similarity(sim:pd.DataFrame, # from `similarity_matrix`
         fig.savefig(tmp, dpi=110); os.replace(tmp, path); plt.close(fig)
     return fig
 
-# %% ../nbs/09_pipeline.ipynb #d0e350ff
+# %% ../nbs/09_pipeline.ipynb #f93e3e2e
 def face_cues(points:np.ndarray, # (N, 5, 2) five points per face (photo pixels): eyes, nose tip, mouth corners
               crops:np.ndarray|None=None # (N, S, S, 3) uint8 aligned crops, or None: no light cues
              )->pd.DataFrame:
@@ -192,17 +192,16 @@ def face_cues(points:np.ndarray, # (N, 5, 2) five points per face (photo pixels)
 from .align import ARCFACE_TEMPLATE
 TEMPLATE_NOSE_DROP = float(face_cues(ARCFACE_TEMPLATE[None]).nose_drop[0])   # 0.57: a frontal face
 
-# (cause, how extreme a face is in it (higher: more), whether that is notable at all, the value shown).
+# (cause, cue column, how far a face is off in it (0: not at all), the least notable distance, the value shown).
 # The floors: a nose 0.15 eye distances off the frontal place (with the nose tip about half an eye distance in
 # front of the eyes, tan(angle) = 0.3: some 17 degrees of turn or tilt), or a face size, brightness or contrast
-# at most 3/4 of the set's median
-_low = lambda x: x <= 0.75 * np.median(x)
-CUE_CAUSES = [('head turned', lambda c: c.yaw.abs(), lambda c: c.yaw.abs() >= 0.15, 'yaw {yaw:+.2f}'),
-              ('head raised or lowered', lambda c: (c.nose_drop - TEMPLATE_NOSE_DROP).abs(),
-               lambda c: (c.nose_drop - TEMPLATE_NOSE_DROP).abs() >= 0.15, 'nose_drop {nose_drop:.2f}'),
-              ('small face', lambda c: -c.eye_px, lambda c: _low(c.eye_px), 'eyes {eye_px:.0f} px apart'),
-              ('dark', lambda c: -c.brightness, lambda c: _low(c.brightness), 'brightness {brightness:.0f}'),
-              ('flat light', lambda c: -c.contrast, lambda c: _low(c.contrast), 'contrast {contrast:.0f}')]
+# at most 3/4 of the set's median (a shortfall of 0.25)
+_short = lambda x: 1 - x / np.median(x)
+CUE_CAUSES = [('head turned', 'yaw', lambda x: x.abs(), 0.15, 'yaw {yaw:+.2f}'),
+              ('head raised or lowered', 'nose_drop', lambda x: (x - TEMPLATE_NOSE_DROP).abs(), 0.15, 'nose_drop {nose_drop:.2f}'),
+              ('small face', 'eye_px', _short, 0.25, 'eyes {eye_px:.0f} px apart'),
+              ('dark', 'brightness', _short, 0.25, 'brightness {brightness:.0f}'),
+              ('flat light', 'contrast', _short, 0.25, 'contrast {contrast:.0f}')]
 
 def cue_outliers(cues:pd.DataFrame, # from `face_cues`
                  share:float=1/8 # a face is named in a cause when among this share of the most extreme (at least 1)
@@ -210,11 +209,11 @@ def cue_outliers(cues:pd.DataFrame, # from `face_cues`
     "For each face, the causes in which it is notable and among the most extreme of the set, e.g. 'head turned (yaw -0.30, rank 1 of 24)'"
     k, n = max(1, round(len(cues) * share)), len(cues)
     out = [[] for _ in range(n)]
-    for cause, extreme, notable, fmt in CUE_CAUSES:
-        try: score, ok = np.asarray(extreme(cues), np.float64), np.asarray(notable(cues), bool)
-        except AttributeError: continue                       # no crops given: no light cues
-        for r, i in enumerate(np.argsort(-score, kind='stable')[:k]):
-            if ok[i]: out[i].append(f"{cause} ({fmt.format(**cues.iloc[i])}, rank {r + 1} of {n})")
+    for cause, col, off, floor, fmt in CUE_CAUSES:
+        if col not in cues: continue                          # no crops given: no light cues
+        dist = np.asarray(off(cues[col]), np.float64)
+        for r, i in enumerate(np.argsort(-dist, kind='stable')[:k]):
+            if dist[i] >= floor: out[i].append(f"{cause} ({fmt.format(**cues.iloc[i])}, rank {r + 1} of {n})")
     return out
 
 # %% ../nbs/09_pipeline.ipynb #bcb6dcfe
