@@ -11,9 +11,9 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['SHIPPED_RECOGNIZERS', 'RECOGNIZER_HELP', 'IMAGE_EXTS', 'default_device', 'autocast_dtype', 'train_autocast_dtype',
-           'amp_speeds_up', 'autocast', 'prepare_model', 'seed_everything', 'face_data', 'model_path',
-           'recognizer_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
+__all__ = ['LUMA', 'SHIPPED_RECOGNIZERS', 'RECOGNIZER_HELP', 'IMAGE_EXTS', 'default_device', 'autocast_dtype',
+           'train_autocast_dtype', 'amp_speeds_up', 'autocast', 'prepare_model', 'seed_everything', 'face_data',
+           'model_path', 'recognizer_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
 
 # %% ../nbs/00_core.ipynb #6758dcd6
 def default_device(device:str|torch.device|None=None # explicit choice; `None` picks cuda > mps > cpu
@@ -94,7 +94,9 @@ def model_path(name:str # file name, e.g. 'aligner.pth'
     pkg = Path(importlib.util.find_spec('face_research').origin).resolve().parent
     return pkg.parent/'models'/name
 
-# %% ../nbs/00_core.ipynb #bd395a59
+# %% ../nbs/00_core.ipynb #3e76f600
+LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601 luma weights of R, G, B: every grayscale conversion in the package
+
 SHIPPED_RECOGNIZERS = {'default': 'recognizer.pth', 'fast': 'recognizer_fast.pth', 'ensemble': 'recognizer_ensemble.pth'}
 RECOGNIZER_HELP = "recognizer file, or a shipped one's name: " + ', '.join(f"{k} (models/{v})" for k, v in SHIPPED_RECOGNIZERS.items())   # every --model
 
