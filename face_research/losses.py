@@ -67,7 +67,7 @@ class MarginHead(nn.Module):
             target = arc_margin(cos.gather(1, idx), float(self.m)) - float(self.m_cos)
             return self.s * cos.scatter(1, idx, target)
 
-# %% ../nbs/06_losses.ipynb #6a5f06a9
+# %% ../nbs/06_losses.ipynb #135c0d35
 class ClassifierLoss(nn.Module):
     "Cross-entropy over a head's (margin-adjusted) logits"
     def __init__(self, head:nn.Module, # `LinearHead` (softmax CE) or `MarginHead` (ArcFace/CosFace)
@@ -75,8 +75,13 @@ class ClassifierLoss(nn.Module):
                 ):
         super().__init__()
         self.head, self.label_smoothing = head, label_smoothing
+        self.n_classes = head.fc.out_features if isinstance(head, LinearHead) else head.weight.shape[0]
     def forward(self, emb:torch.Tensor, labels:torch.Tensor)->torch.Tensor:
-        return F.cross_entropy(self.head(emb, labels), labels, label_smoothing=self.label_smoothing)
+        "Mean over the faces of known classes: held-out identities (labels >= n_classes, see `split_faces`) have no class to score"
+        known = labels < self.n_classes             # masked, not indexed: no host sync in the training step
+        logits = self.head(emb, torch.where(known, labels, 0))
+        ce = F.cross_entropy(logits, torch.where(known, labels, -100), reduction='sum', label_smoothing=self.label_smoothing)
+        return ce / known.sum().clamp_min(1)
 
 # %% ../nbs/06_losses.ipynb #a058fcb4
 def pairwise_distances(emb:torch.Tensor # (N,D) embeddings
