@@ -14,9 +14,10 @@ from .core import read_image, ImageReadError, to_rgb, default_device, list_image
 from .align import FaceAligner, Detector, Framing, AlignedFaces, pick_face
 
 # %% auto #0
-__all__ = ['TEMPLATE_NOSE_DROP', 'CUE_CAUSES', 'PhotoFaces', 'FacePipeline', 'person_key', 'faces_table', 'similarity_matrix',
-           'group_faces', 'pairs_table', 'plot_similarity', 'face_cues', 'cue_outliers', 'compare_cli', 'embed_cli',
-           'matrix_cli', 'lfw_center_crop', 'LFWEmbedFn', 'set_model_threshold', 'eval_lfw_cli']
+__all__ = ['TEMPLATE_NOSE_DROP', 'CUE_CAUSES', 'PhotoFaces', 'FacePipeline', 'person_key', 'short_names', 'faces_table',
+           'similarity_matrix', 'group_faces', 'pairs_table', 'plot_similarity', 'face_cues', 'cue_outliers',
+           'compare_cli', 'embed_cli', 'matrix_cli', 'lfw_center_crop', 'LFWEmbedFn', 'set_model_threshold',
+           'eval_lfw_cli']
 
 # %% ../nbs/09_pipeline.ipynb #06c02ef6
 @dataclass
@@ -43,7 +44,7 @@ def _load_input(x, name=None):
     try: return to_rgb(x), name or '<image>', 'ok', ''
     except ImageReadError as e: return None, name or '<image>', 'unreadable', e.reason
 
-# %% ../nbs/09_pipeline.ipynb #435e537e
+# %% ../nbs/09_pipeline.ipynb #3da6ff1e
 class FacePipeline:
     "Detect, align and embed every face of many photos in shared batches"
     def __init__(self, embedder, # object with `embed(crops)->(N,D)` and `meta`
@@ -68,7 +69,7 @@ class FacePipeline:
         from face_research.embedder import Embedder
         from face_research.landmarks import Aligner
         device = default_device(device)
-        det = Detector(device=device, max_side=max_side)
+        det = Detector(device=device, max_side=max_side, min_face_size=int(np.clip(min_face, 8, 20)))  # smaller faces need a smaller search size
         lm = None if landmarks == 'mtcnn' else Aligner.load(aligner or model_path('aligner.pth'), device=device)
         emb = Embedder(recognizer_path(recognizer), device=device)
         fa = FaceAligner(lm, detector=det, keep_all=True, min_face=min_face, size=int((emb.meta or {}).get('input_size', 112)))
@@ -108,22 +109,32 @@ class FacePipeline:
         return {'similarity': sim, 'same': bool(sim > self.threshold), 'threshold': self.threshold,
                 'a': ra.name, 'b': rb.name}
 
-# %% ../nbs/09_pipeline.ipynb #93cf55d5
+# %% ../nbs/09_pipeline.ipynb #3032e551
 def person_key(label:str)->tuple:
-    "Sort key: the label without its trailing number, then the number"
-    stem = Path(label.split('#')[0]).stem
+    "Sort key: the person (the label's folder if it has one, else the file name without its trailing number), then the number"
+    path = Path(label.split('#')[0]); stem = path.stem
     m = re.match(r'^(.*?)[_\- ]?(\d+)$', stem)
     base, num = (m.group(1), int(m.group(2))) if m else (stem, -1)
+    if str(path.parent) not in ('', '.'): base = str(path.parent)
     return (base.lower(), num, label)
+
+def short_names(names:list # photo paths (or names)
+               )->list:
+    "Each photo's file name; where two photos share one, every photo's path below their common folder"
+    base = [Path(n).name for n in names]
+    if len(set(base)) == len(set(names)): return base
+    root = os.path.commonpath([str(Path(n).parent) for n in names]) if names else ''
+    return [Path(os.path.relpath(n, root)).as_posix() if root else str(n) for n in names]
 
 def faces_table(results:list # `PhotoFaces` list
                )->tuple:
     "Flatten to (labels, names, face index, boxes, scores, points, embeddings), faces of one photo largest first"
     labels, names, idx, boxes, scores, points, embs = [], [], [], [], [], [], []
+    short = dict(zip([r.name for r in results], short_names([r.name for r in results])))
     for r in results:
         for k in range(r.n):
             names.append(r.name); idx.append(k)
-            labels.append(Path(r.name).name + (f"#{k+1}" if k else ''))
+            labels.append(short[r.name] + (f"#{k+1}" if k else ''))
             boxes.append(r.boxes[k]); scores.append(r.scores[k]); points.append(r.points[k]); embs.append(r.embeddings[k])
     D = next((r.embeddings.shape[1] for r in results if r.n), 0)     # the first photo may have no face
     return (labels, names, np.array(idx, np.int64), np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32),
@@ -158,7 +169,7 @@ def pairs_table(sim:pd.DataFrame, # from `similarity_matrix`
     return df.sort_values('similarity', ascending=False, kind='stable').reset_index(drop=True)
 
 def plot_similarity(sim:pd.DataFrame, # from `similarity_matrix`
-                    path:str|Path|None=None, # save the figure here (png)
+                    path:str|Path|None=None, # save the figure here (format from the suffix: png, pdf, svg...)
                     title:str='cosine similarity'):
     "Seaborn heatmap of a similarity matrix"
     import matplotlib; import matplotlib.pyplot as plt, seaborn as sns
@@ -167,7 +178,8 @@ def plot_similarity(sim:pd.DataFrame, # from `similarity_matrix`
                 xticklabels=True, yticklabels=True, square=True, cbar_kws={'shrink': .7})
     ax.set_title(title); ax.tick_params(labelsize=7); fig.tight_layout()
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True); tmp = Path(path).with_suffix('.part.png')
+        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + '.part' + (path.suffix or '.png'))      # the format follows the suffix
         fig.savefig(tmp, dpi=110); os.replace(tmp, path); plt.close(fig)
     return fig
 
@@ -224,7 +236,7 @@ class _ColourEmbedder:
         e = np.asarray(crops, np.float32).reshape(len(crops), -1, 3).mean(1) + 1
         return e / np.linalg.norm(e, axis=1, keepdims=True)
 
-# %% ../nbs/09_pipeline.ipynb #08109c5d
+# %% ../nbs/09_pipeline.ipynb #d0f5f821
 def _common(p):
     p.add_argument('--model', default=None, help=RECOGNIZER_HELP)
     p.add_argument('--aligner', default=None, help='aligner weights (default: models/aligner.pth)')
@@ -295,7 +307,7 @@ def embed_cli(argv:list[str]|None=None, pipeline=None):
 def matrix_cli(argv:list[str]|None=None, pipeline=None):
     "`face-research matrix DIR -o sim.png`"
     p = argparse.ArgumentParser(prog='face-research matrix', description='Similarity-matrix heatmap of all faces in a folder.')
-    p.add_argument('folder'); p.add_argument('-o', '--out', required=True, help='heatmap image (.png)')
+    p.add_argument('folder'); p.add_argument('-o', '--out', required=True, help='heatmap image (.png, .pdf, .svg: from the suffix)')
     p.add_argument('--csv', default=None, help='also write every pair with similarity and decision')
     p.add_argument('--groups', action='store_true', help='group photos by person (clustering at the threshold)'); _common(p)
     a = p.parse_args(argv)
@@ -315,7 +327,7 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
             print(f"group {gi}: " + ', '.join(sorted((labels[i] for i in np.where(g == gi)[0]), key=person_key)))
     return 0
 
-# %% ../nbs/09_pipeline.ipynb #222cc499
+# %% ../nbs/09_pipeline.ipynb #cfeeadbb
 def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
                     size:int=112, # output side
                     frac:float=0.44 # share of the photo's side kept around its centre
@@ -366,10 +378,20 @@ class LFWEmbedFn:
         return self.pl.embedder.embed(crops, flip=self.flip)
 
 def _file_id(path)->str:
+    "Name + hash of a model file's weights (its state dict: metadata such as a stored threshold does not change it)"
     import hashlib
     p = Path(path)
     if not p.exists(): return str(p)
-    return p.name + ':' + hashlib.sha1(p.read_bytes()).hexdigest()[:12]
+    h = hashlib.sha1()
+    try: ck = torch.load(p, map_location='cpu', weights_only=True)
+    except Exception: ck = None
+    sd = ck.get('state_dict') if isinstance(ck, dict) else None
+    if not isinstance(sd, dict): h.update(p.read_bytes())           # not a face_research model file: the whole file
+    else:
+        for k in sorted(sd):
+            t = sd[k].detach().cpu().contiguous().reshape(-1)
+            h.update(f"{k}:{t.dtype}:{tuple(sd[k].shape)}".encode()); h.update(t.view(torch.uint8).numpy().tobytes())
+    return p.name + ':' + h.hexdigest()[:12]
 
 def set_model_threshold(path:str|Path, # model file (`{'state_dict', 'meta'}`)
                         threshold:float, # cosine threshold for "same person"
@@ -398,6 +420,9 @@ def eval_lfw_cli(argv:list[str]|None=None, pipeline=None):
     p.add_argument('--json', action='store_true', help='print one JSON object'); _common(p)
     a = p.parse_args(argv)
     from face_research.core import face_data
+    from face_research.metrics import IR_FPRS
+    if a.calibrate is not None and a.calibrate not in IR_FPRS:    # before the evaluation, not after it
+        print(f"face-research eval-lfw: --calibrate must be one of {sorted(IR_FPRS)}, got {a.calibrate}", file=sys.stderr); return 1
     root = Path(a.data) if a.data else face_data('lfw')
     if root is None or not Path(root).exists(): print("face-research eval-lfw: LFW not found: pass --data or set FACE_DATA", file=sys.stderr); return 1
     pl = _pipeline(a, pipeline, 'eval-lfw')
@@ -408,8 +433,6 @@ def eval_lfw_cli(argv:list[str]|None=None, pipeline=None):
                        progress=True)     # the bar goes to stderr, the JSON to stdout; a killed run resumes from the cache's partial file
     res['fallback_center_crops'] = len(fn.fallbacks); res['flip'] = a.flip
     if a.calibrate is not None:
-        if a.calibrate not in res['threshold_at_fpr']:
-            print(f"face-research eval-lfw: --calibrate must be one of {sorted(res['threshold_at_fpr'])}", file=sys.stderr); return 1
         set_model_threshold(mpath, res['threshold_at_fpr'][a.calibrate], a.calibrate, 'LFW identification split')
         res['calibrated'] = {'fpr': a.calibrate, 'threshold': res['threshold_at_fpr'][a.calibrate], 'model': str(mpath)}
     if a.json: print(lfw_json(res))
