@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 FACE_DATA ?= $(shell [ -d ../shared/data ] && echo ../shared/data)
+# absolute, given or found: the notebooks run inside nbs/, where a relative path points elsewhere
+override FACE_DATA := $(if $(FACE_DATA),$(abspath $(FACE_DATA)))
 export FACE_DATA
 
 .PHONY: bootstrap demo test lab export clean-nbs

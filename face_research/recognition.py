@@ -501,7 +501,7 @@ def foreach_adam(no_wd:set|None=None, # ids of the parameters without weight dec
     "A fastai `opt_func`: `ForeachAdam` in an `OptimWrapper`, norms and biases in a group without weight decay"
     return _foreach_opt_func(ForeachAdam, no_wd, mom=mom, sqr_mom=sqr_mom, eps=eps)
 
-# %% ../nbs/07_recognition.ipynb #32821431
+# %% ../nbs/07_recognition.ipynb #aff6a5fd
 def _plain(o):
     "Checkpoint-safe copy of `o` (numpy and fastcore types to plain python / tensors)"
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
@@ -517,10 +517,11 @@ def _rng_state()->dict:
                 cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
 
 def _set_rng_state(st:dict):
+    "Restore `_rng_state()`; its tensors may have been loaded onto the GPU (the generators take CPU byte tensors)"
     import random
-    torch.set_rng_state(st['torch']); random.setstate((3, tuple(st['python']), None))
-    np.random.set_state(('MT19937', st['numpy'].numpy().astype(np.uint32), st['numpy_pos'], 0, 0.0))
-    if st['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
+    torch.set_rng_state(st['torch'].cpu()); random.setstate((3, tuple(st['python']), None))
+    np.random.set_state(('MT19937', st['numpy'].cpu().numpy().astype(np.uint32), st['numpy_pos'], 0, 0.0))
+    if st['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all([t.cpu() for t in st['cuda']])
 
 def load_checkpoint(path:str|Path, device='cpu')->dict|None:
     "A checkpoint written by `CheckpointCallback`, or None if there is none"
