@@ -417,7 +417,7 @@ def aligner_learner(train:tuple, # (imgs, pts) of the training faces
     learn.arch_args, learn.size, learn.sigma = arch_args, size, sigma
     return learn
 
-# %% ../nbs/03_landmarks.ipynb #82d1ba4c
+# %% ../nbs/03_landmarks.ipynb #3dcc3307
 def resolve_list(data:str|Path|None)->Path:
     "A five-point list file from a file, a folder holding `train.txt`, or a data root holding `landmarks5/`"
     if data is None:
@@ -444,9 +444,12 @@ def _ckpts(ckpt_dir:Path, fname='epoch')->list:
 class AtomicSaveModelCallback(SaveModelCallback):
     "fastai's `SaveModelCallback`, writing each checkpoint under a temporary name, then renaming it: a kill mid-save leaves no truncated file"
     def _save(self, name):
+        if not is_main(): return                    # data-parallel: rank 0 writes (fastai's save skips other ranks but returns the path)
         tmp = self.learn.save(f'{name}.part', with_opt=self.with_opt)
-        if tmp is None: return                      # data-parallel ranks > 0 do not save
         self.last_saved_path = Path(tmp).with_name(f'{name}.pth'); os.replace(tmp, self.last_saved_path)
+    def after_epoch(self):
+        if len(self.recorder.log) < len(self.recorder.metric_names): return   # an epoch skipped on resume: keep its checkpoint
+        super().after_epoch()
 
 def _resume_from(learn, ckpt_dir:Path)->int:
     "Load the newest readable checkpoint (an unreadable one is skipped with a warning); the epoch to start at"
@@ -516,7 +519,10 @@ def train_aligner(data:str|Path|None=None, # list file, folder with train.txt, o
         ck = torch.load(init, map_location='cpu', weights_only=True)
         if ck['meta']['arch_args'] != learn.arch_args: raise ValueError(f"--init {init}: architecture {ck['meta']['arch_args']} differs from {learn.arch_args}")
         learn.model.load_state_dict(ck['state_dict']); print0(f"initialised from {init}")
+    if not resume and _ckpts(Path(out)/'ckpt'):
+        raise FileExistsError(f"{Path(out)/'ckpt'} holds checkpoints of an earlier run: pass --resume to continue it, or another --out")
     if resume: start = _resume_from(learn, out/'ckpt')
+    if start > epochs: raise ValueError(f"the checkpoints in {Path(out)/'ckpt'} reach epoch {start}, past --epochs {epochs}: use another --out")
     print0(scale_report(bs, lr, sync_bn))
     if start < epochs:
         with distributed_ctx(learn, sync_bn): learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=cbs)
@@ -529,7 +535,7 @@ def train_aligner(data:str|Path|None=None, # list file, folder with train.txt, o
                 train_data=dict(list_file=str(list_file.name), folder=list_file.parent.name, n_train=int(tr.sum()),
                                 n_valid=int(val.sum()), split=f"md5(split_key) % 10000 < {round(val_frac * 10000)} -> valid",
                                 sources={s: int(sum(1 for q, t in zip(sources, tr) if q == s and t)) for s in sorted(set(sources))}),
-                train=dict(epochs=epochs, bs=bs, lr=lr, opt='AdamW one-cycle', init=str(init) if init else None, aug={**AUG_DEFAULTS, **(aug if isinstance(aug, dict) else {})}),
+                train=dict(epochs=epochs, bs=bs, lr=lr, opt='AdamW one-cycle', init=str(init) if init else None, aug={**AUG_DEFAULTS, **(aug if isinstance(aug, dict) else {})} if aug else False),
                 framing=framing_stats(pts[tt].numpy(), imgs.shape[1], [s for s, t in zip(sources, tr) if t]))
     al = Aligner(model, meta, device='cpu')
     vi, vp = imgs[vt].numpy(), pts[vt].numpy()
@@ -561,7 +567,7 @@ def plot_training(log_csv:str|Path, png:str|Path|None=None):
     if png is not None: fig.savefig(png, dpi=90); plt.close(fig)
     return df
 
-# %% ../nbs/03_landmarks.ipynb #0988342c
+# %% ../nbs/03_landmarks.ipynb #255fb725
 class Aligner:
     "Five-point predictor around a trained Stacked Hourglass"
     def __init__(self, model:nn.Module, # trained network
@@ -593,9 +599,11 @@ class Aligner:
 
     def _groups(self, imgs):
         "Input as a list of (indices, (n,H,W,3) uint8 tensor) groups of equal size"
-        if isinstance(imgs, torch.Tensor) and imgs.ndim == 4: return [(np.arange(len(imgs)), imgs)]
+        if isinstance(imgs, torch.Tensor) and imgs.ndim == 4 and imgs.dtype == torch.uint8 and imgs.shape[-1] == 3:
+            return [(np.arange(len(imgs)), imgs)]
         if isinstance(imgs, np.ndarray) and imgs.ndim == 4 and imgs.dtype == np.uint8 and imgs.shape[-1] == 3:
             return [(np.arange(len(imgs)), torch.from_numpy(np.ascontiguousarray(imgs)))]
+        if isinstance(imgs, (np.ndarray, torch.Tensor)) and imgs.ndim == 4: imgs = list(imgs)   # other dtypes: image by image (`to_rgb`)
         if isinstance(imgs, (np.ndarray, torch.Tensor, Image.Image, str, Path)): imgs = [imgs]
         arrs = [to_rgb(a.numpy() if isinstance(a, torch.Tensor) else a) for a in imgs]
         shapes = {}
@@ -706,7 +714,7 @@ def update_model_meta(path:str|Path, # model file
     ck = torch.load(path, map_location='cpu', weights_only=True)
     save_model_file(path, ck['state_dict'], {**ck['meta'], **kw})
 
-# %% ../nbs/03_landmarks.ipynb #a03b7c56
+# %% ../nbs/03_landmarks.ipynb #65e165eb
 def train_aligner_cli(argv:list|None=None)->int:
     "Train the five-point Stacked Hourglass aligner"
     ap = argparse.ArgumentParser(prog='face-research train-aligner',
@@ -744,7 +752,7 @@ def train_aligner_cli(argv:list|None=None)->int:
     try:
         _, meta = train_aligner(a.data, a.out, a.model, a.epochs, a.bs, a.lr, a.size, a.sigma, a.stacks, a.channels, a.depth,
                                 a.val_frac, aug, a.resume, a.init, a.seed, a.threads, a.device, a.amp, sync_bn=a.sync_bn)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr); return 2
     finally: teardown_distributed()
     if meta is None: return 0                        # ranks > 0: rank 0 reports
