@@ -144,7 +144,7 @@ def celeba_table(root:str|Path, # CelebA folder (identity_CelebA.txt + img_celeb
     df.attrs['n_missing'] = n_missing
     return df
 
-# %% ../nbs/01_data.ipynb #5f785beb
+# %% ../nbs/01_data.ipynb #f912806c
 def read_landmarks5(path:str|Path, # the list file
                     root:str|Path|None=None # folder the image paths are relative to (default: the file's)
                    )->tuple[list[str], np.ndarray]:
@@ -164,14 +164,15 @@ def write_landmarks5(path:str|Path, # list file to write
                      paths:list, # image paths (written relative to the file's folder when possible)
                      pts:np.ndarray # (N,5,2) points
                     ):
-    "Write a five-point list file (inverse of `read_landmarks5`)"
-    path = Path(path); base = path.parent.resolve()
-    with open(path, 'w') as f:
-        for p, q in zip(paths, np.asarray(pts)):
-            p = Path(p).resolve()
-            try: p = p.relative_to(base)
-            except ValueError: pass
-            f.write(' '.join([str(p)] + [f"{v:.3f}" for v in q[:, 0]] + [f"{v:.3f}" for v in q[:, 1]]) + '\n')
+    "Write a five-point list file (inverse of `read_landmarks5`; written under a temporary name, then renamed)"
+    path = Path(path); base = path.parent.resolve(); lines = []
+    for p, q in zip(paths, np.asarray(pts)):
+        p = Path(p).resolve()
+        try: p = p.relative_to(base)
+        except ValueError: pass
+        if any(c.isspace() for c in str(p)): raise ValueError(f"{p}: the list format splits on white space, so paths cannot contain it")
+        lines.append(' '.join([str(p)] + [f"{v:.3f}" for v in q[:, 0]] + [f"{v:.3f}" for v in q[:, 1]]) + '\n')
+    tmp = path.with_name(path.name + '.part'); tmp.write_text(''.join(lines)); tmp.replace(path)
 
 # %% ../nbs/01_data.ipynb #7d8e1429
 def identity_folders(root:str|Path, # folder of per-identity sub-folders
