@@ -108,22 +108,25 @@ class FaceEmbedder(nn.Module):
     def forward(self, x:torch.Tensor)->torch.Tensor:
         return F.normalize(self.features(x).float(), dim=1)
 
-# %% ../nbs/05_embedder.ipynb #4d5c7778
+# %% ../nbs/05_embedder.ipynb #0f037832
 class EnsembleEmbedder(nn.Module):
-    "Equal-weight ensemble of embedders: the members' unit embeddings joined (cosine = mean of the members' cosines)"
-    def __init__(self, members:list # `FaceEmbedder`s taking the same input size
+    "Ensemble of embedders: the members' unit embeddings joined, member i scaled by sqrt(w_i) (cosine = weighted mean of the members' cosines)"
+    def __init__(self, members:list, # `FaceEmbedder`s taking the same input size
+                 weights:list|None=None # one positive weight per member, normalised to sum 1 (default: equal)
                 ):
         super().__init__()
         if not members: raise ValueError("an ensemble needs at least one member")
         sizes = sorted({m.config['input_size'] for m in members})
         if len(sizes) > 1: raise ValueError(f"ensemble members take different input sizes: {sizes}")
-        self.members = nn.ModuleList(members)
+        w = [1.] * len(members) if weights is None else [float(v) for v in weights]
+        if len(w) != len(members) or min(w) <= 0: raise ValueError(f"need one positive weight per member ({len(members)}), got {weights}")
+        self.members, self.weights = nn.ModuleList(members), [v / sum(w) for v in w]
         self.config = dict(input_size=sizes[0], emb_size=sum(m.config['emb_size'] for m in members),
-                           members=[dict(m.config) for m in members])
-    def join(self, embs:list)->torch.Tensor: return torch.cat(embs, 1) / math.sqrt(len(embs))
+                           members=[dict(m.config) for m in members], weights=self.weights)
+    def join(self, embs:list)->torch.Tensor: return torch.cat([e * math.sqrt(w) for e, w in zip(embs, self.weights)], 1)
     def forward(self, x:torch.Tensor)->torch.Tensor: return self.join([m(x) for m in self.members])
 
-# %% ../nbs/05_embedder.ipynb #683a910b
+# %% ../nbs/05_embedder.ipynb #51ff46fe
 from .align import ARCFACE_TEMPLATE
 ARCFACE_TEMPLATE_112 = ARCFACE_TEMPLATE.tolist()  # one template for the package (defined in align)
 
@@ -134,7 +137,7 @@ def embedder_meta(model:nn.Module, # a `FaceEmbedder` or an `EnsembleEmbedder`
     c = model.config
     if isinstance(model, EnsembleEmbedder):
         ms = c['members']
-        arch = dict(arch='EnsembleEmbedder', arch_kwargs=dict(members=ms), backbone='+'.join(m['arch'] for m in ms),
+        arch = dict(arch='EnsembleEmbedder', arch_kwargs=dict(members=ms, weights=c['weights']), backbone='+'.join(m['arch'] for m in ms),
                     stem='+'.join(m['stem'] for m in ms), members=[])
     else: arch = dict(arch='FaceEmbedder', arch_kwargs=dict(c), backbone=c['arch'], stem=c['stem'])
     meta = dict(format='face_research.embedder/1', **arch, input_size=c['input_size'], embedding_size=c['emb_size'],
@@ -171,7 +174,7 @@ def load_embedder(path:str|Path, # a file written by `save_embedder`
     meta = ck['meta']
     if meta.get('arch') == 'FaceEmbedder': model = FaceEmbedder(**meta['arch_kwargs'])
     elif meta.get('arch') == 'EnsembleEmbedder':
-        model = EnsembleEmbedder([FaceEmbedder(**kw) for kw in meta['arch_kwargs']['members']])
+        model = EnsembleEmbedder([FaceEmbedder(**kw) for kw in meta['arch_kwargs']['members']], meta['arch_kwargs'].get('weights'))
     else: raise ValueError(f"{path}: unknown arch {meta.get('arch')!r}")
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()})
     return prepare_model(model.eval(), device), meta
@@ -180,9 +183,10 @@ _MEMBER_KEYS = ('backbone', 'stem', 'loss', 'train_data', 'trained_on', 'metrics
 
 def save_ensemble(path:str|Path, # file to write
                   files:list, # shipped embedder files (`save_embedder`), the members
-                  meta:dict|None=None # extra metadata
+                  meta:dict|None=None, # extra metadata
+                  weights:list|None=None # members' weights, fixed beforehand (default: equal)
                  )->Path:
-    "Ship an equal-weight ensemble of embedder files as one file; each member's metadata is kept, the threshold is not (calibrate anew)"
+    "Ship an ensemble of embedder files as one file; each member's metadata is kept, the threshold is not (calibrate anew)"
     files = [Path(f) for f in files]
     loaded = [load_embedder(f) for f in files]
     for f, (m, _) in zip(files, loaded):
@@ -192,22 +196,26 @@ def save_ensemble(path:str|Path, # file to write
     datas = [mt.get('train_data') for _, mt in loaded]
     base = dict(members=members, loss='+'.join(str(mt.get('loss')) for _, mt in loaded),
                 train_data=datas[0] if all(d == datas[0] for d in datas) else datas)
-    return save_embedder(path, EnsembleEmbedder([m for m, _ in loaded]), {**base, **(meta or {})})
+    return save_embedder(path, EnsembleEmbedder([m for m, _ in loaded], weights), {**base, **(meta or {})})
 
 def ensemble_cli(argv:list[str]|None=None)->int:
     "face-research make-ensemble A.pth B.pth [...] -o OUT.pth"
     p = argparse.ArgumentParser(prog='face-research make-ensemble',
-        description="Join shipped embedders into one equal-weight ensemble file (cosine = mean of the members' cosines). "
+        description="Join shipped embedders into one ensemble file (cosine = mean of the members' cosines, or the --weights mean). "
                     "Its threshold is unset: calibrate it with `face-research eval-lfw --model OUT --calibrate FPR`.")
     p.add_argument('members', nargs='+', help='embedder files (save_embedder format)')
     p.add_argument('-o', '--out', required=True, help='ensemble file to write')
+    p.add_argument('--weights', default=None, help='comma-separated weights, one per member, fixed beforehand (default: equal)')
     try: a = p.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)
     if len(a.members) < 2: print("make-ensemble: error: give at least two member files", file=sys.stderr); return 2
-    try: f = save_ensemble(a.out, a.members)
+    try:
+        w = None if a.weights is None else [float(v) for v in a.weights.split(',')]
+        f = save_ensemble(a.out, a.members, weights=w)
     except (FileNotFoundError, ValueError) as e: print(f"make-ensemble: error: {e}", file=sys.stderr); return 2
     _, meta = load_embedder(f)
-    print(f"{f}: {meta['backbone']}, {meta['embedding_size']}-d, {len(meta['members'])} members; threshold unset")
+    print(f"{f}: {meta['backbone']}, {meta['embedding_size']}-d, {len(meta['members'])} members, weights "
+          f"{', '.join(f'{v:.3g}' for v in meta['arch_kwargs']['weights'])}; threshold unset")
     return 0
 
 # %% ../nbs/05_embedder.ipynb #6680037e
