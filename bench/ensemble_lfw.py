@@ -13,7 +13,7 @@ import numpy as np
 from pathlib import Path
 from face_research.core import face_data
 from face_research.data import lfw_image_root
-from face_research.metrics import evaluate_lfw, lookup_embedder, join_embeddings, read_embedding_caches, unit_rows
+from face_research.metrics import evaluate_lfw, lookup_embedder, join_embeddings, read_embedding_caches
 
 ap = argparse.ArgumentParser(); ap.add_argument('caches', nargs='+'); ap.add_argument('--names', default=None)
 ap.add_argument('--weights', default=None, help='comma-separated member weights (summing to 1) for one extra weighted ensemble')
@@ -32,9 +32,7 @@ res['equal-weight ensemble'] = dict(members=names, **{k: r[k] for k in keys})
 if a.weights:
     w = [float(x) for x in a.weights.split(',')]
     if len(w) != len(embs) or abs(sum(w) - 1) > 1e-6: raise SystemExit(f'--weights: {len(embs)} weights summing to 1, got {w}')
-    # unit rows scaled by sqrt(w_i): a pair's cosine is sum_i w_i cos_i, and the joined rows stay unit vectors
-    E = np.concatenate([unit_rows(e, 'member embeddings').numpy() * np.sqrt(wi) for e, wi in zip(embs, w)], 1)
-    r = evaluate_lfw(lookup_embedder(E, full), root)
+    r = evaluate_lfw(lookup_embedder(join_embeddings(embs, w), full), root)   # a pair's cosine is sum_i w_i cos_i
     res[f'weighted ensemble {a.weights}'] = dict(members=names, weights=w, **{k: r[k] for k in keys})
 for n, v in res.items():
     print(f"{n:40s} LFW {v['lfw_accuracy']:.4f} +- {v['lfw_accuracy_std']:.4f}  TPR@FPR0.1 {v['tpr_at_fpr'][0.1]:.3f}  TPR@FPR0.01 {v['tpr_at_fpr'][0.01]:.3f}")

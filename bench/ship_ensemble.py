@@ -9,7 +9,8 @@
    40-minute `eval-lfw --aligned DIR --flip --calibrate FPR` of the file on this CPU; that command gives the same.
 
   FACE_DATA=../shared/data .venv/bin/python bench/ship_ensemble.py --members A.pth B.pth --caches A.npz B.npz \\
-      --aligned data/aligned/lfw -o models/recognizer_ensemble.pth [--fpr 0.01] [--check 40]
+      --aligned data/aligned/lfw -o models/recognizer_ensemble.pth [--weights 0.5,0.25,0.25] [--fpr 0.01] [--check 40]
+--weights: fixed beforehand (not tuned on LFW), stored in the file (`EnsembleEmbedder(weights=...)`); default equal.
 The caches are `outputs/cache/lfw-emb-*.npz` from `face-research eval-lfw --model M --aligned DIR --flip`."""
 import argparse, json, time
 from pathlib import Path
@@ -24,20 +25,22 @@ ap = argparse.ArgumentParser()
 ap.add_argument('--members', nargs='+', required=True); ap.add_argument('--caches', nargs='+', required=True)
 ap.add_argument('--aligned', required=True); ap.add_argument('-o', '--out', required=True)
 ap.add_argument('--fpr', type=float, default=0.01); ap.add_argument('--check', type=int, default=40)
+ap.add_argument('--weights', default=None, help='comma-separated member weights, fixed beforehand (default: equal)')
 a = ap.parse_args()
 if len(a.members) != len(a.caches): raise SystemExit('give one cache per member, in the same order')
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
 paths, embs, mids = read_embedding_caches(a.caches)
 for c, mid in zip(a.caches, mids):
     if not mid.endswith('|flip'): raise SystemExit(f"{c}: not a test-time-flip cache")
-joined = join_embeddings(embs)
+weights = None if a.weights is None else [float(v) for v in a.weights.split(',')]
+joined = join_embeddings(embs, weights)
 r = evaluate_lfw(lookup_embedder(joined, [str(lfw_image_root(root)/p) for p in paths]), root)
 thr = float(r['threshold_at_fpr'][a.fpr])
 res = json.loads(json.dumps(dict(lfw_accuracy=r['lfw_accuracy'], lfw_accuracy_std=r['lfw_accuracy_std'], tar_at_far=r['tar_at_far'],
                                  tpr_at_fpr=r['tpr_at_fpr'], threshold_at_fpr=r['threshold_at_fpr']), default=str))
 out = save_ensemble(a.out, a.members, dict(threshold=thr, threshold_fpr=a.fpr,
                     threshold_source='LFW identification split (aligned crops, flip), bench/ship_ensemble.py',
-                    lfw=dict(protocol='View-2 10-fold, test-time flip, aligned crops', **res)))
+                    lfw=dict(protocol='View-2 10-fold, test-time flip, aligned crops', **res)), weights=weights)
 idx = np.random.default_rng(0).choice(len(paths), a.check, replace=False)
 own = Embedder(out, 'cpu').embed(load_faces([str(Path(a.aligned)/paths[i]) for i in idx]), flip=True)
 diff = float(np.abs(own - joined[idx]).max())
@@ -49,5 +52,5 @@ print(f"{out}: LFW {res['lfw_accuracy']:.4f} +- {res['lfw_accuracy_std']:.4f}, T
       f"{r['tpr_at_fpr'][0.1]:.3f} / {r['tpr_at_fpr'][0.01]:.3f}, threshold at FPR {a.fpr}: {thr:.4f}")
 Path('bench/results').mkdir(exist_ok=True)
 Path('bench/results/ship_ensemble.json').write_text(json.dumps(dict(
-    date=time.strftime('%Y-%m-%d %H:%M'), out=str(out), members=a.members, caches=a.caches, check_max_diff=diff,
+    date=time.strftime('%Y-%m-%d %H:%M'), out=str(out), members=a.members, caches=a.caches, weights=weights, check_max_diff=diff,
     threshold=thr, fpr=a.fpr, **res), indent=1, default=str))

@@ -765,7 +765,7 @@ def format_lfw_report(res:dict # `evaluate_lfw` result
 
 def print_lfw_report(res:dict): print(format_lfw_report(res))
 
-# %% ../nbs/08_metrics.ipynb #974eb81c
+# %% ../nbs/08_metrics.ipynb #c04df22b
 def lookup_embedder(emb:np.ndarray, # (N, D) embeddings, one row per path
                     paths:Sequence # the image path of each row
                    )->Callable:
@@ -778,11 +778,15 @@ def lookup_embedder(emb:np.ndarray, # (N, D) embeddings, one row per path
         return emb[[idx[str(x)] for x in items]]
     return f
 
-def join_embeddings(embs:Sequence[np.ndarray] # (N, D_i) embeddings of the same N images by each member
+def join_embeddings(embs:Sequence[np.ndarray], # (N, D_i) embeddings of the same N images by each member
+                    weights:Sequence|None=None # one positive weight per member, normalised to sum 1 (default: equal)
                    )->np.ndarray:
-    "Equal-weight ensemble: unit rows joined and scaled by 1/sqrt(k), so a pair's cosine is the mean of the members' cosines"
+    "Ensemble: unit rows, member i scaled by sqrt(w_i), joined: a pair's cosine is the (weighted) mean of the members' cosines"
     if len({len(e) for e in embs}) != 1: raise ValueError(f"members embed different numbers of images: {[len(e) for e in embs]}")
-    return np.concatenate([unit_rows(e, 'member embeddings').numpy() for e in embs], 1) / np.sqrt(len(embs))
+    w = np.ones(len(embs)) if weights is None else np.asarray(weights, np.float64)
+    if w.shape != (len(embs),) or (w <= 0).any(): raise ValueError(f"need one positive weight per member ({len(embs)}), got {weights}")
+    w = w / w.sum()
+    return np.concatenate([unit_rows(e, 'member embeddings').numpy() * np.float32(np.sqrt(wi)) for e, wi in zip(embs, w)], 1)
 
 def read_embedding_caches(caches:Sequence # `.npz` embedding caches written by `evaluate_lfw` (e.g. `eval-lfw`), one per model
                          )->tuple:
