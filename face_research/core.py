@@ -13,7 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # %% auto #0
 __all__ = ['LUMA', 'SHIPPED_RECOGNIZERS', 'RECOGNIZER_HELP', 'IMAGE_EXTS', 'default_device', 'autocast_dtype',
            'train_autocast_dtype', 'amp_speeds_up', 'autocast', 'prepare_model', 'seed_everything', 'face_data',
-           'model_path', 'recognizer_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
+           'model_path', 'write_atomic', 'recognizer_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
 
 # %% ../nbs/00_core.ipynb #6758dcd6
 def default_device(device:str|torch.device|None=None # explicit choice; `None` picks cuda > mps > cpu
@@ -93,6 +93,18 @@ def model_path(name:str # file name, e.g. 'aligner.pth'
     import importlib.util
     pkg = Path(importlib.util.find_spec('face_research').origin).resolve().parent
     return pkg.parent/'models'/name
+
+# %% ../nbs/00_core.ipynb #8fbcc361
+def write_atomic(path:str|Path, # the file to write
+                 write # called with the temporary path (same folder and suffix, so format-by-suffix writers work)
+                )->Path:
+    "Write `path` through `write(tmp)` and a rename; on failure nothing is left behind"
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + '.part' + path.suffix)
+    try: write(tmp); os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+    return path
 
 # %% ../nbs/00_core.ipynb #3e76f600
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601 luma weights of R, G, B: every grayscale conversion in the package
