@@ -324,7 +324,7 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
             print(f"group {gi}: " + ', '.join(sorted((labels[i] for i in np.where(g == gi)[0]), key=person_key)))
     return 0
 
-# %% ../nbs/09_pipeline.ipynb #cfeeadbb
+# %% ../nbs/09_pipeline.ipynb #720c1759
 def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
                     size:int=112, # output side
                     frac:float=0.44 # share of the photo's side kept around its centre
@@ -401,7 +401,7 @@ def set_model_threshold(path:str|Path, # model file (`{'state_dict', 'meta'}`)
     ck = torch.load(path, map_location='cpu', weights_only=True)
     if not isinstance(ck, dict) or 'meta' not in ck: raise ValueError(f"{path}: not a face_research model file (no 'meta')")
     ck['meta'].update(threshold=float(threshold), threshold_fpr=float(fpr), threshold_source=source)
-    tmp = path.with_name(path.name + '.part'); torch.save(ck, tmp); os.replace(tmp, path)
+    write_atomic(path, lambda t: torch.save(ck, t))
 
 def eval_lfw_cli(argv:list[str]|None=None, pipeline=None):
     "`face-research eval-lfw --model PATH --data DIR`"
