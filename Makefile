@@ -7,7 +7,7 @@ FACE_DATA ?= $(shell [ -d ../shared/data ] && echo ../shared/data)
 override FACE_DATA := $(if $(FACE_DATA),$(abspath $(FACE_DATA)))
 export FACE_DATA
 
-.PHONY: bootstrap demo test lab export clean-nbs
+.PHONY: bootstrap demo test lab export clean-nbs gpu-prep
 
 bootstrap:
 	@bash tools/bootstrap.sh
@@ -30,3 +30,7 @@ lab: bootstrap
 
 export: bootstrap
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+
+## gpu-prep: what a lent-GPU session carries (.gpu, .whl), from a fresh checkout (tools/gpu_prep.sh)
+gpu-prep: bootstrap
+	bash tools/gpu_prep.sh

@@ -13,12 +13,16 @@ and on what comes back. So:
                    accuracy gets its threshold at FPR 1e-2 and comes back as byte-plane zlib chunks (< 16 MiB);
                    ensembles of the top 2, 3 and all variants (ranked by their held-out monitor, not LFW) are
                    evaluated on LFW too: measured only, since a second model does not fit what comes back
-  unpack  (here)   chunks -> the model file (sha256 checked)
+  send    (there, the very next call: a machine stays warm only 30 s after a call) more of the run, for ensembles of its
+                   variants: `send --variant NAME --out $OUT` one more model (best checkpoint; one per call),
+                   `send --embeddings [A,B] --out $OUT` their LFW embeddings as eval-lfw caches (about 10 MB each)
+                   for bench/ensemble_lfw.py and bench/ship_ensemble.py here
+  unpack  (here)   chunks -> the model file (sha256 checked); `--stem NAME` for a model that `send` brought
 
-  python bench/gpu_session.py pack --lfw data/aligned/lfw --celeba data/aligned/celeba --pairs $FACE_DATA/lfw/pairs.txt --raw-lfw $FACE_DATA/lfw
-  .whl (here, once): pip download --no-deps -d .whl fastai==2.8.7 fastcore==1.14.5 fastprogress==1.0.3 fastdownload==0.0.8 \
-           fasttransform==0.0.2 beartype==0.23.1 facenet-pytorch==2.6.0 && pip download --no-deps -d .whl \
-           --python-version 3.12 --only-binary=:all: plum-dispatch==2.10.1      (the device runs Python 3.12)
+  make gpu-prep  (here; tools/gpu_prep.sh, about 15 min from a fresh checkout): venv, align-dataset of CelebA and LFW,
+           pack (python bench/gpu_session.py pack --lfw data/aligned/lfw --celeba data/aligned/celeba
+           --pairs $FACE_DATA/lfw/pairs.txt --raw-lfw $FACE_DATA/lfw), and .whl: the venv's fastai stack and
+           facenet-pytorch as wheels (plum-dispatch built for Python 3.12: the device runs 3.12)
   (device) pip install --no-deps .whl/*.whl   (fastai stack + facenet-pytorch: the device has torch, cv2, no fastai)
            PYTHONPATH=.gpu/pkg python3 bench/gpu_session.py run --budget 500 --out $OUT [--set sweep]
            (--variants none: the two benches alone, about a minute)
@@ -418,6 +422,38 @@ def collect(results, names, lfw, out, end):
             if p.suffix in ('.json', '.jsonl', '.csv'): tf.add(p, arcname=str(p.relative_to(WORK)))
         for p in WORK.glob('*.log'): tf.add(p, arcname=p.name)
 
+def send(a):
+    """On the warm machine after `run` (same machine: its WORK survives between calls): more of the run into OUT.
+    `--variant NAME`: that variant's model (best or final checkpoint), as NAME.partNN + NAME.json (one model per
+    call: 64 MiB come back at most); `--embeddings [A,B]`: the variants' LFW embeddings of their best checkpoints, as
+    eval-lfw caches (`lfw-emb-NAME.npz`, what `bench/ensemble_lfw.py` and `bench/ship_ensemble.py` read), so an
+    ensemble of device-trained members can be measured and calibrated here without re-embedding LFW on the CPU"""
+    sys.path.append(str(ROOT))
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    runs = WORK/'runs'
+    if not (a.variant or a.embeddings): raise SystemExit('send what? --variant NAME and/or --embeddings')
+    if not runs.exists(): raise SystemExit(f"{runs}: no run on this machine (a new machine starts bare: send only works while the run's is warm)")
+    if a.variant:
+        src = runs/a.variant/('best_recognizer.pth' if a.checkpoint == 'best' else 'recognizer.pth')
+        if not src.exists(): raise SystemExit(f"{src}: no such checkpoint (variants here: {sorted(p.name for p in runs.iterdir())})")
+        log(f"{a.variant}/{a.checkpoint}:", send_file(src, out, a.variant))
+    if a.embeddings:
+        from face_research.data import lfw_image_root
+        from face_research.metrics import write_npz
+        lfw = WORK/'lfw'; faces = lfw_faces(lfw); root = lfw_image_root(lfw)
+        rel = np.array([str(Path(f).relative_to(root)) for f in faces])
+        want = None if a.embeddings == 'all' else set(a.embeddings.split(','))
+        total = 0
+        for e in sorted(runs.glob('*/lfw_emb_best.npy')):
+            if want is not None and e.parent.name not in want: continue
+            if total + e.stat().st_size > 60 * 2**20: log(f"{e.parent.name}: skipped, over the 64 MiB that come back (ask for it in another call)"); continue
+            total += e.stat().st_size
+            emb = np.load(e)
+            if len(emb) != len(rel): log(f"{e}: {len(emb)} rows for {len(rel)} images: skipped"); continue
+            mid = f"gpu:{e.parent.name}/best|flip"       # '|flip': the embeddings are test-time-flip ones
+            write_npz(out/f"lfw-emb-{e.parent.name}.npz", key=np.array(mid), model_id=np.array(mid), paths=rel, emb=emb.astype(np.float16))
+            log(f"{e.parent.name}: {len(emb)} LFW embeddings")
+
 def run(a):
     t0 = time.time(); end = t0 + a.budget
     sys.path.append(str(ROOT)); os.chdir(ROOT)   # ROOT after PYTHONPATH: the device run puts a snapshot of the package first
@@ -481,9 +517,12 @@ def main():
     q.add_argument('--set', default='losses', choices=list(SETS), help='losses: the loss comparison; sweep: regularisation around the best recipes; aug: the five losses with augmentation; seeds: the mix recipe with seeds 1-4')
     q.add_argument('--no-bench', action='store_true')
     q.add_argument('--extra', default=None, help='JSON settings merged into every variant (e.g. \'{"dropout": 0.6}\')')
+    q = sp.add_parser('send', help='after run, on the same warm machine: one more model, or every variant\'s LFW embeddings, into OUT')
+    q.add_argument('--out', required=True); q.add_argument('--variant', default=None); q.add_argument('--checkpoint', default='best', choices=['best', 'final'])
+    q.add_argument('--embeddings', nargs='?', const='all', default=None, help='all variants (about 10 MB each), or a comma-separated list')
     q = sp.add_parser('variant'); q.add_argument('name'); q.add_argument('--train-end', type=float, required=True)
     q.add_argument('--max-epochs', type=int, default=150); q.add_argument('--extra', default=None)
     a = p.parse_args()
-    dict(pack=pack, unpack=unpack, run=run, variant=run_variant, size=lambda a: travel_report(), pkg=lambda a: snapshot_pkg())[a.cmd](a)
+    dict(pack=pack, unpack=unpack, run=run, send=send, variant=run_variant, size=lambda a: travel_report(), pkg=lambda a: snapshot_pkg())[a.cmd](a)
 
 if __name__ == '__main__': main()
