@@ -22,7 +22,7 @@ COMMANDS = {
     'align-dataset':     ('face_research.align:align_dataset_cli', 'detect, align and write a face collection as 112x112 crops'),
     'train-recognizer':  ('face_research.recognition:train_recognizer_cli', 'train the ResNet34 face embedder'),
     'eval-lfw':          ('face_research.pipeline:eval_lfw_cli', 'LFW verification and identification-rate table for a model'),
-    'make-ensemble':     ('face_research.embedder:ensemble_cli', 'join embedder files into one equal-weight ensemble file'),
+    'make-ensemble':     ('face_research.embedder:ensemble_cli', 'join embedder files into one ensemble file (equal or --weights)'),
     'compare':           ('face_research.pipeline:compare_cli', 'similarity and same/different decision for two photos'),
     'matrix':            ('face_research.pipeline:matrix_cli', 'similarity-matrix heatmap of the faces in a folder'),
     'embed':             ('face_research.pipeline:embed_cli', 'embed every face in a folder into an .npz'),

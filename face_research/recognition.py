@@ -892,7 +892,7 @@ def _parser()->argparse.ArgumentParser:
     a('--mix-weight', type=float, default=1., help='triplet weight in the mix loss')
     a('--opt', default='sgd', choices=('sgd', 'adam')); a('--wd', type=float, default=5e-4)
     a('--ema', type=float, default=0., help='EMA decay of the weights, e.g. 0.999 (default off)')
-    a('--amp', default='auto', choices=('auto', 'on', 'off'), help='mixed precision: auto = CUDA fp16, CPU bf16 only where native')
+    a('--amp', default='auto', choices=('auto', 'on', 'off'), help='mixed precision: auto = CUDA bf16 (Ampere+) or fp16, CPU bf16 only where native')
     a('--no-aug', action='store_true', help='no augmentation')
     a('--pct-start', type=float, default=0.25, help='one-cycle warm-up share')
     a('--ckpt-every', type=int, default=200, help='checkpoint every N iterations (also at each epoch end)')
