@@ -19,7 +19,7 @@ and on what comes back. So:
                    for bench/ensemble_lfw.py and bench/ship_ensemble.py here
   unpack  (here)   chunks -> the model file (sha256 checked); `--stem NAME` for a model that `send` brought
 
-  make gpu-prep  (here; tools/gpu_prep.sh, about 15 min from a fresh checkout): venv, align-dataset of CelebA and LFW,
+  make gpu-prep  (here; tools/gpu_prep.sh, about 10 min from a fresh checkout): venv, align-dataset of CelebA and LFW,
            pack (python bench/gpu_session.py pack --lfw data/aligned/lfw --celeba data/aligned/celeba
            --pairs $FACE_DATA/lfw/pairs.txt --raw-lfw $FACE_DATA/lfw), and .whl: the venv's fastai stack and
            facenet-pytorch as wheels (plum-dispatch built for Python 3.12: the device runs 3.12)
