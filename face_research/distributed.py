@@ -371,7 +371,7 @@ def run_distributed(fn, # called as fn(*args) in every process (module-level whe
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
 
-# %% ../nbs/12_distributed.ipynb #523598a7
+# %% ../nbs/12_distributed.ipynb #9dbcf6bf
 _CHECK = dict(bs=8, k=2, size=32, n_ids=6, per_id=6, epochs=2, lr=1e-2, kill_at=4)
 
 class _Kill(Callback):
@@ -391,17 +391,26 @@ class _TinyEmbedder(nn.Module):
                                   nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(64, emb_size), nn.BatchNorm1d(emb_size))
     def forward(self, x): return nn.functional.normalize(self.body(x), dim=1)
 
+class _TrainLabels(Callback):
+    "Records `(global iteration, labels)` of every training batch this process trains on"
+    order = 0   # after `BatchSeed` has set `global_iter`
+    def before_fit(self): self.seen = []
+    def before_batch(self):
+        if self.training: self.seen.append((int(self.learn.global_iter), self.yb[0].tolist()))
+
 def _check_fit(root:Path, cache:Path, out:Path, c:dict, kill_at:int|None=None, state:dict|None=None)->dict:
-    "Train the check's tiny recognizer (inside `distributed_ctx`); its state dict and per-epoch values"
+    "Train the check's tiny recognizer (inside `distributed_ctx`); its state dict, per-epoch values and training labels"
     from face_research.recognition import face_dls, recognition_learner, CheckpointCallback, RecognitionModel
     dls = face_dls(root, bs=c['bs'], val_pct=0.25, sampler='pk', k=c['k'], size=c['size'], cache_dir=cache, device='cpu')
     seed_everything(0)
-    learn = recognition_learner(dls, 'mix', model=RecognitionModel(_TinyEmbedder()), aug=False, ema=0.9, seed=0, margin_warmup=0.5)
-    cbs = [CheckpointCallback(out/'ck.pth', every=4, state=state, history=out/'history.jsonl')] + ([_Kill(kill_at)] if kill_at is not None else [])
+    learn = recognition_learner(dls, 'mix', model=RecognitionModel(_TinyEmbedder()), aug=False, ema=0.9, seed=0, margin_warmup=0.5,
+                                amp='off')   # fp32: bf16 autocast ('auto' on a CPU with native bf16) rounds far past the tolerance
+    rec = _TrainLabels()
+    cbs = [CheckpointCallback(out/'ck.pth', every=4, state=state, history=out/'history.jsonl'), rec] + ([_Kill(kill_at)] if kill_at is not None else [])
     with distributed_ctx(learn, sync_bn=True, gather_loss=True), learn.no_bar(), learn.no_logging():
         learn.fit_one_cycle(c['epochs'], c['lr'], start_epoch=state['epoch'] if state else 0, cbs=cbs)
     return dict(state={k: v.detach().clone() for k, v in learn.model.state_dict().items()},
-                values=[list(map(float, v)) for v in learn.recorder.values])
+                values=[list(map(float, v)) for v in learn.recorder.values], train_labels=rec.seen)
 
 def _check_command(root:Path, cache:Path, out:Path, c:dict):
     "The check's tiny `train_recognizer` run (one ArcFace epoch)"
@@ -409,7 +418,7 @@ def _check_command(root:Path, cache:Path, out:Path, c:dict):
     with contextlib.redirect_stdout(open(os.devnull, 'w')):
         train_recognizer(root, out, 'arcface', epochs=1, lr=c['lr'], bs=c['bs'], val_pct=0.25, size=c['size'], arch='resnet10',
                          stem='imagenet', dropout=0., aug=False, ckpt_every=2, cache_dir=cache, device='cpu', progress=False,
-                         sync_bn=True)
+                         sync_bn=True, amp='off')
 
 def _check_worker(root:str, cache:str, out:str, c:dict):
     from face_research.recognition import load_checkpoint
@@ -455,6 +464,7 @@ def distributed_check(n:int=2, # processes
                     max_diff_vs_single=_weights_diff(ranks[0]['state'], one['state']),
                     allclose_vs_single=_weights_diff(ranks[0]['state'], one['state'], 1e-5, 1e-4) <= 1,
                     values_single=one['values'], values_dp=ranks[0]['values'],
+                    train_labels_single=one['train_labels'], train_labels_dp=[r['train_labels'] for r in ranks],
                     history_lines=lines(tmp/'dp'/'history.jsonl'), history_lines_single=lines(tmp/'one'/'history.jsonl'),
                     command_allclose_vs_single=_weights_diff(*cmd, 1e-5, 2e-3) <= 1,    # shipped in fp16: one rounding step
                     command_history_lines=lines(tmp/'dp'/'cmd'/'arcface'/'history.jsonl'),
