@@ -92,6 +92,9 @@ if a.save:
                embedder_gflops_batched=gflop_face * nf / t_emb_b, matmul_gflops=mm_gflops, date=time.strftime('%Y-%m-%d %H:%M'),
                rounds=a.rounds, raw_seconds=raw)
     out['n_distinct_photos'] = n_distinct
+    cpu = [l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')] if os.path.exists('/proc/cpuinfo') else []
+    from face_research.core import amp_speeds_up
+    out.update(cpu=cpu[0] if cpu else None, embedder_autocast=bool(emb.amp if emb.amp is not None else amp_speeds_up(dev)))   # bf16 where native
     os.makedirs(os.path.dirname(a.out) or '.', exist_ok=True)
     with open(a.out, 'w') as f: json.dump(out, f, indent=1)
     print('saved', a.out)
