@@ -15,7 +15,7 @@ and on what comes back. So:
                    evaluated on LFW too: measured only, since a second model does not fit what comes back
   send    (there, the very next call: a machine stays warm only 30 s after a call) more of the run, for ensembles of its
                    variants: `send --variant NAME --out $OUT` one more model (best checkpoint; one per call),
-                   `send --embeddings [A,B] --out $OUT` their LFW embeddings as eval-lfw caches (about 10 MB each)
+                   `send --embeddings [A,B] --out $OUT` their LFW embeddings as eval-lfw caches (about 10 MiB each)
                    for bench/ensemble_lfw.py and bench/ship_ensemble.py here
   unpack  (here)   chunks -> the model file (sha256 checked); `--stem NAME` for a model that `send` brought
 
@@ -30,8 +30,8 @@ and on what comes back. So:
            --set seeds: the shipped mix recipe with seeds 1-4, for ensembles of independently trained ResNet34s
   python bench/gpu_session.py pkg   (after committing a package change: refreshes .gpu/pkg alone)
   carry: .gpu .whl. Tree + carry must stay under 64 MiB: `python bench/gpu_session.py size` reports it; move
-           models/recognizer.pth (68 MB), nbs/*.ipynb and bench/results out for the call (`git checkout -- .` restores:
-           restore BEFORE unpacking a new models/recognizer.pth, or the checkout overwrites it)
+           models/recognizer*.pth, nbs/*.ipynb and bench/results out for the call, and back afterwards (the commands:
+           tools/gpu_prep.sh's last lines; moving, not `git checkout`, keeps uncommitted edits and new results)
   (device, packages installed with pip --target DIR instead) PYTHONPATH=.gpu/pkg:DIR python3 bench/gpu_session.py run ...
   OUT gets at most 7 files (recognizer.part00-03, recognizer.json, results.json, runs.tar.gz): of the 8 that come
            back, do not `tee` a log into $OUT; results.json is rewritten after every phase
@@ -175,7 +175,7 @@ def travel_report(limit=64 * 2**20):
         for b, t in big:
             if need <= 0: break
             drop.append(f"{t} ({b / 2**20:.1f} MiB)"); need -= b
-        print("over the limit: move these tracked files out of the tree for the call (`git checkout -- .` restores them): "
+        print("over the limit: move these tracked files out of the tree for the call, and back afterwards: "
               + ', '.join(drop) + "; the device script needs none of models/recognizer*.pth, nbs/ or bench/results/")
     return total
 
@@ -424,35 +424,41 @@ def collect(results, names, lfw, out, end):
 
 def send(a):
     """On the warm machine after `run` (same machine: its WORK survives between calls): more of the run into OUT.
-    `--variant NAME`: that variant's model (best or final checkpoint), as NAME.partNN + NAME.json (one model per
-    call: 64 MiB come back at most); `--embeddings [A,B]`: the variants' LFW embeddings of their best checkpoints, as
-    eval-lfw caches (`lfw-emb-NAME.npz`, what `bench/ensemble_lfw.py` and `bench/ship_ensemble.py` read), so an
-    ensemble of device-trained members can be measured and calibrated here without re-embedding LFW on the CPU"""
+    `--variant NAME`: that variant's model (its best checkpoint, or --checkpoint final), as NAME.partNN + NAME.json
+    (one model per call: 64 MiB come back at most); `--embeddings [A,B]`: the variants' LFW embeddings of their best
+    checkpoints, as compressed eval-lfw caches (`lfw-emb-NAME.npz`, about 10 MiB each, what `bench/ensemble_lfw.py`
+    and `bench/ship_ensemble.py` read), so an ensemble of device-trained members can be measured and calibrated here
+    without re-embedding LFW on the CPU. One of the two per call."""
     sys.path.append(str(ROOT))
+    if bool(a.variant) == bool(a.embeddings): raise SystemExit('send one thing per call: --variant NAME or --embeddings [A,B]')
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     runs = WORK/'runs'
-    if not (a.variant or a.embeddings): raise SystemExit('send what? --variant NAME and/or --embeddings')
     if not runs.exists(): raise SystemExit(f"{runs}: no run on this machine (a new machine starts bare: send only works while the run's is warm)")
+    here = sorted(p.name for p in runs.iterdir() if p.is_dir())
     if a.variant:
         src = runs/a.variant/('best_recognizer.pth' if a.checkpoint == 'best' else 'recognizer.pth')
-        if not src.exists(): raise SystemExit(f"{src}: no such checkpoint (variants here: {sorted(p.name for p in runs.iterdir())})")
+        if not src.exists(): raise SystemExit(f"{src}: no such checkpoint (variants here: {here})")
         log(f"{a.variant}/{a.checkpoint}:", send_file(src, out, a.variant))
-    if a.embeddings:
-        from face_research.data import lfw_image_root
-        from face_research.metrics import write_npz
-        lfw = WORK/'lfw'; faces = lfw_faces(lfw); root = lfw_image_root(lfw)
-        rel = np.array([str(Path(f).relative_to(root)) for f in faces])
-        want = None if a.embeddings == 'all' else set(a.embeddings.split(','))
-        total = 0
-        for e in sorted(runs.glob('*/lfw_emb_best.npy')):
-            if want is not None and e.parent.name not in want: continue
-            if total + e.stat().st_size > 60 * 2**20: log(f"{e.parent.name}: skipped, over the 64 MiB that come back (ask for it in another call)"); continue
-            total += e.stat().st_size
-            emb = np.load(e)
-            if len(emb) != len(rel): log(f"{e}: {len(emb)} rows for {len(rel)} images: skipped"); continue
-            mid = f"gpu:{e.parent.name}/best|flip"       # '|flip': the embeddings are test-time-flip ones
-            write_npz(out/f"lfw-emb-{e.parent.name}.npz", key=np.array(mid), model_id=np.array(mid), paths=rel, emb=emb.astype(np.float16))
-            log(f"{e.parent.name}: {len(emb)} LFW embeddings")
+        return
+    from face_research.data import lfw_image_root
+    lfw = WORK/'lfw'; faces = lfw_faces(lfw); root = lfw_image_root(lfw)
+    rel = np.array([str(Path(f).relative_to(root)) for f in faces])
+    want = here if a.embeddings == 'all' else a.embeddings.split(',')
+    for n in sorted(set(want) - set(here)): log(f"{n}: no such variant here ({here})")
+    limit, sent = 64 * 2**20, []
+    for n in [n for n in want if n in here]:
+        e = runs/n/'lfw_emb_best.npy'
+        if not e.exists(): log(f"{n}: no LFW embeddings of its best checkpoint"); continue
+        emb = np.load(e)
+        if len(emb) != len(rel): log(f"{e}: {len(emb)} rows for {len(rel)} images: skipped"); continue
+        mid = f"gpu:{n}/best|flip"       # '|flip': the embeddings are test-time-flip ones
+        dst = out/f"lfw-emb-{n}.npz"; tmp = out/f".lfw-emb-{n}.tmp.npz"
+        with open(tmp, 'wb') as fh: np.savez_compressed(fh, key=np.array(mid), model_id=np.array(mid), paths=rel, emb=emb.astype(np.float16))
+        used = sum(f.stat().st_size for f in out.iterdir() if f.is_file() and f != tmp)
+        if used + tmp.stat().st_size > limit or len(sent) >= 8:     # what comes back: 64 MiB and 8 files at most
+            tmp.unlink(); log(f"{n}: skipped, over what one call brings back (ask for it in another call)"); continue
+        os.replace(tmp, dst); sent.append(n)
+        log(f"{n}: {len(emb)} LFW embeddings, {dst.stat().st_size / 2**20:.1f} MiB")
 
 def run(a):
     t0 = time.time(); end = t0 + a.budget
@@ -519,7 +525,7 @@ def main():
     q.add_argument('--extra', default=None, help='JSON settings merged into every variant (e.g. \'{"dropout": 0.6}\')')
     q = sp.add_parser('send', help='after run, on the same warm machine: one more model, or every variant\'s LFW embeddings, into OUT')
     q.add_argument('--out', required=True); q.add_argument('--variant', default=None); q.add_argument('--checkpoint', default='best', choices=['best', 'final'])
-    q.add_argument('--embeddings', nargs='?', const='all', default=None, help='all variants (about 10 MB each), or a comma-separated list')
+    q.add_argument('--embeddings', nargs='?', const='all', default=None, help='all variants (about 10 MiB each, up to 64 MiB a call), or a comma-separated list')
     q = sp.add_parser('variant'); q.add_argument('name'); q.add_argument('--train-end', type=float, required=True)
     q.add_argument('--max-epochs', type=int, default=150); q.add_argument('--extra', default=None)
     a = p.parse_args()

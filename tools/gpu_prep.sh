@@ -25,15 +25,18 @@ $B/python bench/gpu_session.py pack --lfw data/aligned/lfw --celeba data/aligned
 # the versions installed in the venv (the tested pins); plum-dispatch is the one wheel that is not pure Python
 pins=$($B/python -c "from importlib.metadata import version as v; print(' '.join(f'{n}=={v(n)}' for n in
   'fastai fastcore fastprogress fastdownload fasttransform beartype facenet-pytorch'.split()))")
-mkdir -p .whl
+rm -rf .whl; mkdir -p .whl          # one version of each: two stop the install on the device
 $B/python -m pip download -q --no-deps -d .whl $pins
-$B/python -m pip download -q --no-deps -d .whl --python-version 3.12 --only-binary=:all: \
+$B/python -m pip download -q --no-deps -d .whl --python-version 3.12 --implementation cp --only-binary=:all: \
+  --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
   "plum-dispatch==$($B/python -c "from importlib.metadata import version; print(version('plum-dispatch'))")"
 $B/python bench/gpu_session.py size
 cat <<'EOF'
 gpu-prep done. For the call (bench/gpu_session.py's docstring has the details):
-  mkdir -p /tmp/gpu_stash && mv models/recognizer*.pth nbs/*.ipynb bench/results /tmp/gpu_stash/   # tree + carry < 64 MiB
+  rm -rf /tmp/gpu_stash && mkdir -p /tmp/gpu_stash/nbs && mv models/recognizer*.pth /tmp/gpu_stash/ && \
+    mv nbs/*.ipynb /tmp/gpu_stash/nbs/ && mv bench/results /tmp/gpu_stash/      # tree + carry < 64 MiB
   run(carry=[".gpu", ".whl"], timeout_s=590, command="pip install -q --no-deps .whl/*.whl && PYTHONPATH=.gpu/pkg python3 bench/gpu_session.py run --budget 500 --out $OUT --set seeds")
-  git checkout -- .      # restore BEFORE unpacking a new model
-  .venv/bin/python bench/gpu_session.py unpack <files_at> --to models/recognizer_new.pth
+  at once (the machine stays warm 30 s), if wanted: run(command="PYTHONPATH=.gpu/pkg python3 bench/gpu_session.py send --embeddings --out $OUT")
+  mv /tmp/gpu_stash/recognizer*.pth models/ && mv /tmp/gpu_stash/nbs/*.ipynb nbs/ && mv /tmp/gpu_stash/results bench/   # restore
+  .venv/bin/python bench/gpu_session.py unpack <files_at> --to outputs/gpu/recognizer.pth
 EOF
