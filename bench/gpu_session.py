@@ -441,6 +441,7 @@ def send(a):
         log(f"{a.variant}/{a.checkpoint}:", send_file(src, out, a.variant))
         return
     from face_research.data import lfw_image_root
+    from face_research.core import write_atomic
     lfw = WORK/'lfw'; faces = lfw_faces(lfw); root = lfw_image_root(lfw)
     rel = np.array([str(Path(f).relative_to(root)) for f in faces])
     want = here if a.embeddings == 'all' else a.embeddings.split(',')
@@ -452,12 +453,10 @@ def send(a):
         emb = np.load(e)
         if len(emb) != len(rel): log(f"{e}: {len(emb)} rows for {len(rel)} images: skipped"); continue
         mid = f"gpu:{n}/best|flip"       # '|flip': the embeddings are test-time-flip ones
-        dst = out/f"lfw-emb-{n}.npz"; tmp = out/f".lfw-emb-{n}.tmp.npz"
-        with open(tmp, 'wb') as fh: np.savez_compressed(fh, key=np.array(mid), model_id=np.array(mid), paths=rel, emb=emb.astype(np.float16))
-        used = sum(f.stat().st_size for f in out.iterdir() if f.is_file() and f != tmp)
-        if used + tmp.stat().st_size > limit or len(sent) >= 8:     # what comes back: 64 MiB and 8 files at most
-            tmp.unlink(); log(f"{n}: skipped, over what one call brings back (ask for it in another call)"); continue
-        os.replace(tmp, dst); sent.append(n)
+        dst = write_atomic(out/f"lfw-emb-{n}.npz", lambda t: np.savez_compressed(t, key=np.array(mid), model_id=np.array(mid), paths=rel, emb=emb.astype(np.float16)))
+        if sum(f.stat().st_size for f in out.iterdir() if f.is_file()) > limit or len(sent) >= 8:   # what comes back: 64 MiB, 8 files
+            dst.unlink(); log(f"{n}: skipped, over what one call brings back (ask for it in another call)"); continue
+        sent.append(n)
         log(f"{n}: {len(emb)} LFW embeddings, {dst.stat().st_size / 2**20:.1f} MiB")
 
 def run(a):
