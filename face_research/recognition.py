@@ -39,7 +39,7 @@ __all__ = ['AUG_DEFAULTS', 'LOSSES', 'split_faces', 'load_faces', 'image_cache',
            'VerificationCallback', 'ForeachSGD', 'ForeachAdam', 'foreach_sgd', 'foreach_adam', 'load_checkpoint',
            'CheckpointCallback', 'shipped_model', 'SaveBestEmbedder', 'RecognitionModel', 'make_loss',
            'recognition_learner', 'StopAfter', 'pairs_eval_fn', 'lfw_eval_fn', 'warm_start_weights', 'train_recognizer',
-           'train_recognizer_cli', 'variant_table']
+           'parse_aug', 'train_recognizer_cli', 'variant_table']
 
 # %% ../nbs/07_recognition.ipynb #445f0d26
 def split_faces(df:pd.DataFrame, # `path`, `identity` (e.g. from `identity_folders`)
@@ -861,7 +861,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                    wall_seconds=round(time.time() - t_start, 1))
     return summary
 
-# %% ../nbs/07_recognition.ipynb #db6c3ef6
+# %% ../nbs/07_recognition.ipynb #79eee12c
 def _parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='face-research train-recognizer',
         description="Train a face embedder (ResNet + 512-d head) on aligned 112x112 faces in <DATA>/<identity>/<image>.jpg, "
@@ -893,7 +893,10 @@ def _parser()->argparse.ArgumentParser:
     a('--opt', default='sgd', choices=('sgd', 'adam')); a('--wd', type=float, default=5e-4)
     a('--ema', type=float, default=0., help='EMA decay of the weights, e.g. 0.999 (default off)')
     a('--amp', default='auto', choices=('auto', 'on', 'off'), help='mixed precision: auto = CUDA bf16 (Ampere+) or fp16, CPU bf16 only where native')
-    a('--no-aug', action='store_true', help='no augmentation')
+    g = p.add_mutually_exclusive_group()
+    g.add_argument('--no-aug', action='store_true', help='no augmentation')
+    g.add_argument('--aug', default=None, metavar='K=V,...', help='augmentation settings over the defaults, e.g. scale=0.1,rotate=10 '
+                   f"(keys: {', '.join(AUG_DEFAULTS)})")
     a('--pct-start', type=float, default=0.25, help='one-cycle warm-up share')
     a('--ckpt-every', type=int, default=200, help='checkpoint every N iterations (also at each epoch end)')
     a('--seed', type=int, default=0)
@@ -910,14 +913,27 @@ def _parser()->argparse.ArgumentParser:
     a('--quiet', action='store_true', help='no progress bars'); a('--json', action='store_true', help='print the summary as one JSON object')
     return p
 
+def parse_aug(spec:str # `key=value` pairs, comma-separated, e.g. 'scale=0.1,rotate=10'
+             )->dict:
+    "Augmentation settings (the keys of `AUG_DEFAULTS`) from a `--aug` spec"
+    out = {}
+    for item in filter(None, (t.strip() for t in spec.split(','))):
+        k, eq, v = item.partition('=')
+        if not eq or k.strip() not in AUG_DEFAULTS:
+            raise ValueError(f"--aug {spec!r}: {item!r} is not KEY=VALUE with KEY one of {', '.join(AUG_DEFAULTS)}")
+        try: out[k.strip()] = float(v)
+        except ValueError: raise ValueError(f"--aug {spec!r}: {v!r} is not a number") from None
+    return out
+
 def train_recognizer_cli(argv:list[str]|None=None)->int:
     "face-research train-recognizer: train a face embedder on aligned faces, with checkpoints and exact resume"
     try: a = _parser().parse_args(argv)
     except SystemExit as e: return int(e.code or 0)      # --help (0) or a usage error (2), already printed
     try:
+        aug = False if a.no_aug else parse_aug(a.aug) if a.aug else True
         res = train_recognizer(a.data, a.out, a.loss, a.epochs, a.ft_epochs, a.ft_lr, a.lr, a.bs, a.k, a.val_pct, a.val_split,
                                112, a.arch, a.stem, a.emb_size, a.dropout, a.pretrained, a.s, a.m, a.m_cos, a.margin_hold,
-                               a.margin_warmup, a.triplet_margin, a.mining, a.mix_weight, a.opt, a.wd, a.ema, a.amp, not a.no_aug,
+                               a.margin_warmup, a.triplet_margin, a.mining, a.mix_weight, a.opt, a.wd, a.ema, a.amp, aug,
                                a.pct_start, a.ckpt_every, a.seed, a.lfw_dir, a.lfw_pairs, a.lfw_n or None, a.lfw_every, a.monitor,
                                a.cache_dir, init=a.init, resume=a.resume, device=a.device, progress=not a.quiet, sync_bn=a.sync_bn)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
