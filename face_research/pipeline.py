@@ -324,7 +324,7 @@ def matrix_cli(argv:list[str]|None=None, pipeline=None):
             print(f"group {gi}: " + ', '.join(sorted((labels[i] for i in np.where(g == gi)[0]), key=person_key)))
     return 0
 
-# %% ../nbs/09_pipeline.ipynb #720c1759
+# %% ../nbs/09_pipeline.ipynb #f2e67c5a
 def lfw_center_crop(img:np.ndarray, # LFW photo (250x250)
                     size:int=112, # output side
                     frac:float=0.44 # share of the photo's side kept around its centre
@@ -353,6 +353,9 @@ class LFWEmbedFn:
         # the crops' fingerprint is part of the cache key: re-aligning into the same folder must not reuse old embeddings
         self.model_id = model_id + (f"|aligned:{self.aligned.resolve()}:{_folder_fingerprint(self.aligned)}" if self.aligned
                                     else f"|pipeline:{pl.face_aligner.landmarker is not None}|pick") + ('|flip' if flip else '')
+        # and so is the embedder's precision: bf16 (autocast where it pays) and fp32 embeddings of one model differ
+        prec = getattr(pl.embedder, 'precision', None)
+        if prec and prec != 'float32': self.model_id += f"|{prec}"
     def crops(self, paths)->np.ndarray:
         "(N,size,size,3) faces of `paths`: pre-aligned crops, else the pipeline's, else a centre crop"
         size = self.pl.face_aligner.size
