@@ -9,7 +9,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['DENSE_TRIPLETS_MAX', 'LinearHead', 'arc_margin', 'MarginHead', 'ClassifierLoss', 'pairwise_distances',
-           'batch_hard_triplets', 'semi_hard_triplets', 'TripletLoss', 'dense_triplets', 'MixLoss']
+           'batch_hard_triplets', 'semi_hard_triplets', 'TripletLoss', 'dense_triplets', 'MixLoss',
+           'similarity_distill', 'SimilarityDistillLoss']
 
 # %% ../nbs/06_losses.ipynb #408d93da
 def _no_autocast(t:torch.Tensor):
@@ -175,3 +176,26 @@ class MixLoss(nn.Module):
         self.head = getattr(cls_loss, 'head', None)
     def forward(self, emb:torch.Tensor, labels:torch.Tensor)->torch.Tensor:
         return self.cls_loss(emb, labels) + self.weight * self.triplet(emb, labels)
+
+# %% ../nbs/06_losses.ipynb #2d3f37f6
+def similarity_distill(emb:torch.Tensor, # (B,D) student embeddings (any scale: normalised here)
+                       target:torch.Tensor # (B,T) the teacher's embeddings of the same faces (any T)
+                      )->torch.Tensor:
+    "Mean squared difference between the student's and the teacher's pairwise cosines, off the diagonal (in fp32)"
+    s, t = F.normalize(emb.float(), dim=1), F.normalize(target.float(), dim=1)
+    d = s @ s.T - t @ t.T
+    n = len(d)
+    if n < 2: return d.sum() * 0
+    return (d.pow(2).sum() - d.diagonal().pow(2).sum()) / (n * (n - 1))
+
+class SimilarityDistillLoss(nn.Module):
+    "`loss(emb, labels)` plus `weight` x `similarity_distill(emb, target)` when the batch brings the teacher's embeddings"
+    def __init__(self, loss:nn.Module, # any loss above
+                 weight:float=10. # weight of the distillation term
+                ):
+        super().__init__()
+        self.loss, self.weight = loss, weight
+        self.head = getattr(loss, 'head', None)
+    def forward(self, emb:torch.Tensor, labels:torch.Tensor, target:torch.Tensor|None=None)->torch.Tensor:
+        base = self.loss(emb, labels)
+        return base if target is None else base + self.weight * similarity_distill(emb, target)
