@@ -60,6 +60,8 @@ VARIANTS = {
 # tries regularisation around the two best recipes: geometric augmentation, more dropout, a smaller
 # network, a lower peak lr. `run --set sweep` trains these instead of the loss comparison.
 _AUG = dict(scale=0.1, rotate=10.)
+# (measured since on the CPU, ResNet18, 2026-11-29: _AUG lost 0.35-0.47 LFW point on three seeds, bench/README.md
+#  'record_run.py'; so the _aug variants are weak bets at ResNet34 too)
 SWEEP = {
     'mix_aug':      dict(VARIANTS['mix'], aug=_AUG),
     'arcface_aug':  dict(VARIANTS['arcface'], aug=_AUG),
