@@ -753,7 +753,7 @@ def lfw_eval_fn(aligned_dir:str|Path, # aligned LFW: `<Name>/<Name>_NNNN.jpg`
     return pairs_eval_fn(load_faces(uniq, size), pairs.path1.map(pos).values, pairs.path2.map(pos).values,
                          pairs.same.values, batch_size, flip)
 
-# %% ../nbs/07_recognition.ipynb #e39a5d00
+# %% ../nbs/07_recognition.ipynb #32484878
 _DEFAULT_LR = {'sgd': 0.05, 'adam': 1e-3}
 
 def _json_ok(v): return str(v) if isinstance(v, Path) else v
@@ -840,11 +840,13 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
     if init and pretrained: raise ValueError("init and pretrained exclude each other: init already gives every weight")
     c = cfg = rank0_first(_config, cfg)
     stages = _stages(c)
-    teacher, tcache = c.get('teacher'), None                 # (runs saved before distillation existed have no such key)
+    teacher, tcache, tinfo = c.get('teacher'), None, {}       # (runs saved before distillation existed have no such key)
     if teacher:
         if torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1:
             raise ValueError("teacher: similarity distillation is not supported data-parallel (under torchrun)")
         teacher = recognizer_path(teacher)
+        if not teacher.is_file(): raise FileNotFoundError(f"teacher {teacher}: no such model file")
+        tinfo = dict(teacher=str(teacher), teacher_sha1=hashlib.sha1(teacher.read_bytes()).hexdigest()[:12])   # in the shipped metadata
         unknown = check_teacher_split(load_embedder(teacher, 'cpu')[1], c)
         if unknown: warnings.warn(f"teacher {teacher}: the held-out split of {unknown} is not recorded; it must be this run's "
                                   f"(seed {c['seed']}, val_pct {c['val_pct']}, split {c['split']!r}) for honest held-out figures")
@@ -871,7 +873,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
         state = load_checkpoint(ck_path, dls.device) if (resume or done.exists()) else None
         # LFW is the test set: picking the best epoch on it would report a test-selected model, so held-out images come first
         mon = c['monitor'] or ('knn_acc' if len(dls.valid.dataset) else 'lfw_acc' if eval_fn else None)
-        meta = dict(loss=c['loss'], stage=st['name'], train_data=dls.info, config=c)
+        meta = dict(loss=c['loss'], stage=st['name'], train_data=dls.info, config=c, **tinfo)
         if done.exists():                       # finished earlier: take its final weights (and EMA average) and go on
             learn.model.load_state_dict(state['model']); values = state['values']
             ema = _cb(learn, EMACallback)
@@ -893,7 +895,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
     if not is_main(): return {**summary, 'rank': get_rank()}       # data-parallel: rank 0 ships the models
     last = summary['stages'][-1]['history'][-1] if summary['stages'][-1]['history'] else {}
     final = save_embedder(out/'recognizer.pth', shipped_model(learn),
-                          dict(loss=c['loss'], train_data=dls.info, config=c, metrics={k: v for k, v in last.items() if k != 'epoch'}))
+                          dict(loss=c['loss'], train_data=dls.info, config=c, metrics={k: v for k, v in last.items() if k != 'epoch'}, **tinfo))
     bests = []
     for st in stages:
         f = out/st['name']/'best_recognizer.pth'
