@@ -224,14 +224,14 @@ def face_dls(data:str|Path|pd.DataFrame, # folder of `<identity>/<image>` aligne
                     train_identities=int(dls.n_classes), split=split, val_pct=val_pct, size=size, device_cache=bool(device_cache))
     return dls
 
-# %% ../nbs/07_recognition.ipynb #bc0b706f
+# %% ../nbs/07_recognition.ipynb #eab3aa2e
 def teacher_targets(dls:DataLoaders, # from `face_dls`
-                    teacher:str|Path|nn.Module, # model file (a network or an ensemble) or an embedder
+                    teacher:str|Path|nn.Module|Embedder, # model file (a network or an ensemble), an embedder, or an `Embedder`
                     batch_size:int=128, # faces per forward pass
-                    flip:bool=True # the teacher's test-time flip
+                    flip:bool=True # the teacher's test-time flip (an `Embedder` given keeps its own settings)
                    )->dict:
     "Give every face of `dls` its `teacher` embedding (the batches' third element); returns the teacher's metadata"
-    emb = Embedder(teacher, dls.device or default_device(), batch_size, flip)
+    emb = teacher if isinstance(teacher, Embedder) else Embedder(teacher, dls.device or default_device(), batch_size, flip)
     for ds in (dls.train.dataset, dls.valid.dataset):
         e = emb.embed(ds.images.cpu().numpy())
         ds.targets = torch.from_numpy(e).to(ds.images.device)
@@ -753,7 +753,7 @@ def lfw_eval_fn(aligned_dir:str|Path, # aligned LFW: `<Name>/<Name>_NNNN.jpg`
     return pairs_eval_fn(load_faces(uniq, size), pairs.path1.map(pos).values, pairs.path2.map(pos).values,
                          pairs.same.values, batch_size, flip)
 
-# %% ../nbs/07_recognition.ipynb #32484878
+# %% ../nbs/07_recognition.ipynb #7eb4dfcc
 _DEFAULT_LR = {'sgd': 0.05, 'adam': 1e-3}
 
 def _json_ok(v): return str(v) if isinstance(v, Path) else v
@@ -847,8 +847,9 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
         teacher = recognizer_path(teacher)
         if not teacher.is_file(): raise FileNotFoundError(f"teacher {teacher}: no such model file")
         tinfo = dict(teacher=str(teacher), teacher_sha1=hashlib.sha1(teacher.read_bytes()).hexdigest()[:12])   # in the shipped metadata
-        unknown = check_teacher_split(load_embedder(teacher, 'cpu')[1], c)
-        if unknown: warnings.warn(f"teacher {teacher}: the held-out split of {unknown} is not recorded; it must be this run's "
+        teacher = Embedder(teacher, device, 128, flip=True)           # loaded once: checked here, used for every stage's faces
+        unknown = check_teacher_split(teacher.meta, c)
+        if unknown: warnings.warn(f"teacher {tinfo['teacher']}: the held-out split of {unknown} is not recorded; it must be this run's "
                                   f"(seed {c['seed']}, val_pct {c['val_pct']}, split {c['split']!r}) for honest held-out figures")
     eval_fn = None
     if c['lfw_dir'] and c['lfw_pairs']:
