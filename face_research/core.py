@@ -13,7 +13,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # %% auto #0
 __all__ = ['LUMA', 'SHIPPED_RECOGNIZERS', 'RECOGNIZER_HELP', 'IMAGE_EXTS', 'default_device', 'autocast_dtype',
            'train_autocast_dtype', 'amp_speeds_up', 'autocast', 'prepare_model', 'seed_everything', 'face_data',
-           'model_path', 'write_atomic', 'recognizer_path', 'ImageReadError', 'to_rgb', 'read_image', 'list_images']
+           'model_path', 'write_atomic', 'recognizer_path', 'weights_sha1', 'ImageReadError', 'to_rgb', 'read_image',
+           'list_images']
 
 # %% ../nbs/00_core.ipynb #6758dcd6
 def default_device(device:str|torch.device|None=None # explicit choice; `None` picks cuda > mps > cpu
@@ -118,6 +119,23 @@ def recognizer_path(model:str|Path|None=None # a model file, or a shipped recogn
     if model is None: model = 'default'
     if isinstance(model, str) and model in SHIPPED_RECOGNIZERS: return model_path(SHIPPED_RECOGNIZERS[model])
     return Path(model)
+
+# %% ../nbs/00_core.ipynb #8a912be3
+def weights_sha1(path:str|Path # a model file (`{'state_dict': ..., 'meta': ...}`), or any other file
+                )->str:
+    "12-hex-digit sha1 of a model file's weights (its state dict); of the whole file when it holds none"
+    import hashlib
+    p, h = Path(path), hashlib.sha1()
+    try: ck = torch.load(p, map_location='cpu', weights_only=True)
+    except FileNotFoundError: raise
+    except Exception: ck = None
+    sd = ck.get('state_dict') if isinstance(ck, dict) else None
+    if not isinstance(sd, dict): h.update(p.read_bytes())
+    else:
+        for k in sorted(sd):
+            t = sd[k].detach().cpu().contiguous().reshape(-1)
+            h.update(f"{k}:{t.dtype}:{tuple(sd[k].shape)}".encode()); h.update(t.view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:12]
 
 # %% ../nbs/00_core.ipynb #f22fec7c
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
