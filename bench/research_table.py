@@ -98,6 +98,18 @@ def file_sha1(p):
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
     return h.hexdigest()
 
+def weights_sha1(p):
+    "`face_research.core.weights_sha1`, imported when needed (it brings torch)"
+    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
+    from face_research.core import weights_sha1 as ws
+    return ws(p)
+
+def same_model(ours, model)->bool:
+    "Whether the result `ours` is of `model`'s weights (a recalibrated threshold keeps it; older results: the whole file)"
+    if ours is None: return False
+    if ours.get('model_weights_sha1'): return ours['model_weights_sha1'] == weights_sha1(model)
+    return ours.get('model_sha1') == file_sha1(model)
+
 def eval_ours(model=ROOT/'models'/'recognizer.pth', aligned=ROOT/'data'/'aligned'/'lfw'):
     "`face-research eval-lfw` on the shipped model (aligned crops, flip), cached in outputs/cache; result to outputs/research/ours_lfw.json"
     if not model.exists(): print(f"{model} does not exist: not trained yet", file=sys.stderr); return None
@@ -108,7 +120,7 @@ def eval_ours(model=ROOT/'models'/'recognizer.pth', aligned=ROOT/'data'/'aligned
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if r.returncode: sys.exit(f"eval-lfw failed ({r.returncode}):\n{r.stderr[-3000:]}")
     res = json.loads(r.stdout.strip().splitlines()[-1])
-    res.update(model_file=str(model.relative_to(ROOT)), model_sha1=file_sha1(model), model_mb=round(model.stat().st_size / 1e6, 1),
+    res.update(model_file=str(model.relative_to(ROOT)), model_sha1=file_sha1(model), model_weights_sha1=weights_sha1(model), model_mb=round(model.stat().st_size / 1e6, 1),
                command=' '.join(['face-research'] + args))
     OUT.mkdir(parents=True, exist_ok=True); (OUT/'ours_lfw.json').write_text(json.dumps(res, indent=1))
     return res
@@ -152,7 +164,7 @@ def build():
     if not model.exists():
         rows.append(dict(method='ours: shipped models/recognizer.pth', acc='not trained yet', t1='not trained yet', t2='not trained yet',
                          nme='—', speed=num(pipe_speed), what=pipe_what, model='—', inst=isz('ours')))
-    elif ours is None or ours.get('model_sha1') != file_sha1(model):
+    elif not same_model(ours, model):
         rows.append(dict(method='ours: shipped models/recognizer.pth', acc='not evaluated yet (--eval-ours)', t1='—', t2='—', nme='—',
                          speed=num(pipe_speed), what=pipe_what, model=num(ours_mb), inst=isz('ours')))
     else:
@@ -224,7 +236,7 @@ def main(argv=None):
     if a.measure_install: measure_install()
     if a.eval_ours:
         model = ROOT/'models'/'recognizer.pth'; ours, _ = load('ours_lfw')
-        if model.exists() and (ours is None or ours.get('model_sha1') != file_sha1(model)): eval_ours(model)
+        if model.exists() and not same_model(ours, model): eval_ours(model)
     if a.save: save_copies()
     rows, notes = build()
     if a.json: print(json.dumps(rows, indent=1)); return 0
