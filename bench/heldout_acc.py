@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def heldout(run:Path)->dict:
-    "Held-out head accuracy and kNN accuracy of `run`'s final weights, and the history's last figures beside them"
+    "Held-out head, nearest-class-mean and kNN accuracy of `run`'s final weights, and the history's last figures beside them"
     import torch
     from face_research.recognition import face_dls, recognition_learner, warm_start_weights, _stages
     from face_research.embedder import embed_images
