@@ -16,7 +16,7 @@ A row whose inputs do not exist says so ("not trained yet", "not measured") inst
     .venv/bin/python bench/research_table.py --eval-ours        # evaluate models/recognizer.pth on LFW first (cached)
     .venv/bin/python bench/research_table.py --save             # also copy the result files to bench/results/
 """
-import argparse, hashlib, importlib.metadata as md, json, os, re, shutil, subprocess, sys
+import argparse, importlib.metadata as md, json, os, re, shutil, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,23 +92,15 @@ def measure_install():
     return res
 
 # ---- our shipped recognizer ----
-def file_sha1(p):
-    h = hashlib.sha1()
-    with open(p, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
-
 def weights_sha1(p):
-    "`face_research.core.weights_sha1`, imported when needed (it brings torch)"
+    "`face_research.core.weights_sha1` (the id eval caches use: a recalibrated threshold keeps it), imported when needed (it brings torch)"
     if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
     from face_research.core import weights_sha1 as ws
     return ws(p)
 
 def same_model(ours, model)->bool:
-    "Whether the result `ours` is of `model`'s weights (a recalibrated threshold keeps it; older results: the whole file)"
-    if ours is None: return False
-    if ours.get('model_weights_sha1'): return ours['model_weights_sha1'] == weights_sha1(model)
-    return ours.get('model_sha1') == file_sha1(model)
+    "Whether the result `ours` is of `model`'s weights"
+    return ours is not None and ours.get('model_weights_sha1') == weights_sha1(model)
 
 def eval_ours(model=ROOT/'models'/'recognizer.pth', aligned=ROOT/'data'/'aligned'/'lfw'):
     "`face-research eval-lfw` on the shipped model (aligned crops, flip), cached in outputs/cache; result to outputs/research/ours_lfw.json"
@@ -120,7 +112,7 @@ def eval_ours(model=ROOT/'models'/'recognizer.pth', aligned=ROOT/'data'/'aligned
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if r.returncode: sys.exit(f"eval-lfw failed ({r.returncode}):\n{r.stderr[-3000:]}")
     res = json.loads(r.stdout.strip().splitlines()[-1])
-    res.update(model_file=str(model.relative_to(ROOT)), model_sha1=file_sha1(model), model_weights_sha1=weights_sha1(model), model_mb=round(model.stat().st_size / 1e6, 1),
+    res.update(model_file=str(model.relative_to(ROOT)), model_weights_sha1=weights_sha1(model), model_mb=round(model.stat().st_size / 1e6, 1),
                command=' '.join(['face-research'] + args))
     OUT.mkdir(parents=True, exist_ok=True); (OUT/'ours_lfw.json').write_text(json.dumps(res, indent=1))
     return res
