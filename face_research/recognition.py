@@ -39,7 +39,8 @@ __all__ = ['AUG_DEFAULTS', 'LOSSES', 'split_faces', 'load_faces', 'image_cache',
            'MarginWarmup', 'DeviceSmoothLoss', 'EMACallback', 'VerificationCallback', 'ForeachSGD', 'ForeachAdam',
            'foreach_sgd', 'foreach_adam', 'load_checkpoint', 'CheckpointCallback', 'shipped_model', 'SaveBestEmbedder',
            'RecognitionModel', 'make_loss', 'recognition_learner', 'StopAfter', 'pairs_eval_fn', 'lfw_eval_fn',
-           'warm_start_weights', 'train_recognizer', 'parse_aug', 'train_recognizer_cli', 'variant_table']
+           'warm_start_weights', 'train_recognizer', 'parse_aug', 'train_recognizer_cli', 'variant_table',
+           'records_table', 'loss_summary']
 
 # %% ../nbs/07_recognition.ipynb #445f0d26
 def split_faces(df:pd.DataFrame, # `path`, `identity` (e.g. from `identity_folders`)
@@ -1024,3 +1025,41 @@ def variant_table(results:str|Path|dict, # `bench/gpu_session.py` results (file 
                          tar_far_1e2=ev and _fk(ev['tar_at_far'], 0.01),
                          tpr_fpr_0_1=ev and _fk(ev['tpr_at_fpr'], 0.1), tpr_fpr_0_01=ev and _fk(ev['tpr_at_fpr'], 0.01)))
     return pd.DataFrame(rows).set_index('variant')
+
+# %% ../nbs/07_recognition.ipynb #2ef00452
+def records_table(files:list, # `bench/record_run.py` records (JSON files)
+                  heldout:str|Path|None=None # `bench/heldout_acc.py` output (JSON lines), for two-stage and triplet runs
+                 )->pd.DataFrame:
+    "One row per recorded run: loss, network, teacher, epochs, held-out and kNN accuracy, LFW 10-fold, TAR and TPR"
+    held = {}
+    if heldout is not None and Path(heldout).exists():
+        for l in Path(heldout).read_text().splitlines():
+            if l.strip(): h = json.loads(l); held[Path(h['run']).name] = h
+    rows = []
+    for f in files:
+        d = json.loads(Path(f).read_text()); c, h, ev = d['config'], d.get('history', []), d.get('lfw_final_flip')
+        hx = held.get(Path(c['out']).name, {})
+        if c['loss'] == 'triplet': acc, by = hx.get('centroid_acc'), 'class mean'
+        elif hx.get('final_heldout_acc') is not None: acc, by = hx['final_heldout_acc'], 'head, final model'
+        else: acc, by = _last(h, 'accuracy') if _last(h, 'accuracy') is not None else _last(h, 'cos_acc'), 'head'
+        rows.append(dict(run=Path(f).stem, loss=c['loss'], arch=f"{c['arch']}-{c['stem']}", teacher=c.get('teacher') is not None,
+                         epochs=c['epochs'] + ((c.get('ft_epochs') or 0) if c['loss'] == 'two-stage' else 0),
+                         heldout_acc=acc, heldout_by=by if acc is not None else None, knn_acc=hx.get('final_knn_acc', _last(h, 'knn_acc')),
+                         lfw_acc=ev and ev['lfw_accuracy'], lfw_std=ev and ev['lfw_accuracy_std'],
+                         tar_far_1e2=ev and _fk(ev['tar_at_far'], 0.01),
+                         tpr_fpr_0_1=ev and _fk(ev['tpr_at_fpr'], 0.1), tpr_fpr_0_01=ev and _fk(ev['tpr_at_fpr'], 0.01)))
+    return pd.DataFrame(rows).set_index('run')
+
+def loss_summary(tables:list, # `records_table` / `variant_table` frames (a `loss` column each)
+                 bar:float=0.7 # the held-out accuracy bar
+                )->pd.DataFrame:
+    "Per loss: the run with the best held-out accuracy and the run with the best LFW accuracy, and whether the bar is met"
+    t = pd.concat(tables)
+    rows = []
+    for loss, g in t.groupby('loss', sort=False):
+        bh = g.heldout_acc.astype(float).idxmax() if g.heldout_acc.notna().any() else None
+        bl = g.lfw_acc.astype(float).idxmax()
+        rows.append(dict(loss=loss, best_heldout=g.heldout_acc.max(), heldout_run=bh, meets_bar=bool(g.heldout_acc.max() >= bar),
+                         knn_acc=g.loc[bh, 'knn_acc'] if bh else None, best_lfw=g.loc[bl, 'lfw_acc'], lfw_run=bl,
+                         tpr_fpr_0_1=g.loc[bl, 'tpr_fpr_0_1'], tpr_fpr_0_01=g.loc[bl, 'tpr_fpr_0_01']))
+    return pd.DataFrame(rows).set_index('loss')
