@@ -1002,13 +1002,22 @@ def train_recognizer_cli(argv:list[str]|None=None)->int:
         if res['seconds_per_epoch']: print(f"{res['seconds_per_epoch']:.1f} s per epoch")
     return 0
 
-# %% ../nbs/07_recognition.ipynb #fc71c8a1
+# %% ../nbs/07_recognition.ipynb #30c65017
 def _last(history:list, key:str):
     "Last non-missing value of `key` in a per-epoch history"
     vals = [h[key] for h in history if isinstance(h.get(key), (int, float)) and h[key] == h[key]]
     return vals[-1] if vals else None
 
 def _fk(d:dict, k:float): return d.get(k, d.get(str(k)))   # float keys in memory, str keys from JSON
+
+def _heldout(history:list):
+    "Last held-out head accuracy of a history: linear logits (`accuracy`, CE) or plain cosine ones (`cos_acc`)"
+    return _last(history, 'accuracy') if _last(history, 'accuracy') is not None else _last(history, 'cos_acc')
+
+def _lfw_cols(ev:dict|None):
+    "The LFW columns of a table row, from an `evaluate_lfw` result (None: all missing)"
+    return dict(lfw_acc=ev and ev['lfw_accuracy'], lfw_std=ev and ev['lfw_accuracy_std'], tar_far_1e2=ev and _fk(ev['tar_at_far'], 0.01),
+                tpr_fpr_0_1=ev and _fk(ev['tpr_at_fpr'], 0.1), tpr_fpr_0_01=ev and _fk(ev['tpr_at_fpr'], 0.01))
 
 def variant_table(results:str|Path|dict, # `bench/gpu_session.py` results (file or dict)
                   which:str='final' # 'final' or 'best' (best held-out kNN epoch) model of each variant
@@ -1018,15 +1027,11 @@ def variant_table(results:str|Path|dict, # `bench/gpu_session.py` results (file 
     rows = []
     for name, v in r['variants'].items():
         ev, h = v.get(f'lfw_{which}'), v.get('history', [])
-        acc = _last(h, 'accuracy') if _last(h, 'accuracy') is not None else _last(h, 'cos_acc')
         rows.append(dict(variant=name, loss=v.get('config', {}).get('loss'), epochs=len(h), s_per_epoch=v.get('seconds_per_epoch'),
-                         heldout_acc=acc, knn_acc=_last(h, 'knn_acc'),
-                         lfw_acc=ev and ev['lfw_accuracy'], lfw_std=ev and ev['lfw_accuracy_std'],
-                         tar_far_1e2=ev and _fk(ev['tar_at_far'], 0.01),
-                         tpr_fpr_0_1=ev and _fk(ev['tpr_at_fpr'], 0.1), tpr_fpr_0_01=ev and _fk(ev['tpr_at_fpr'], 0.01)))
+                         heldout_acc=_heldout(h), knn_acc=_last(h, 'knn_acc'), **_lfw_cols(ev)))
     return pd.DataFrame(rows).set_index('variant')
 
-# %% ../nbs/07_recognition.ipynb #2ef00452
+# %% ../nbs/07_recognition.ipynb #5d8587a9
 def records_table(files:list, # `bench/record_run.py` records (JSON files)
                   heldout:str|Path|None=None # `bench/heldout_acc.py` output (JSON lines), for two-stage and triplet runs
                  )->pd.DataFrame:
@@ -1041,13 +1046,11 @@ def records_table(files:list, # `bench/record_run.py` records (JSON files)
         hx = held.get(Path(c['out']).name, {})
         if c['loss'] == 'triplet': acc, by = hx.get('centroid_acc'), 'class mean'
         elif hx.get('final_heldout_acc') is not None: acc, by = hx['final_heldout_acc'], 'head, final model'
-        else: acc, by = _last(h, 'accuracy') if _last(h, 'accuracy') is not None else _last(h, 'cos_acc'), 'head'
+        else: acc, by = _heldout(h), 'head'
         rows.append(dict(run=Path(f).stem, loss=c['loss'], arch=f"{c['arch']}-{c['stem']}", teacher=c.get('teacher') is not None,
                          epochs=c['epochs'] + ((c.get('ft_epochs') or 0) if c['loss'] == 'two-stage' else 0),
                          heldout_acc=acc, heldout_by=by if acc is not None else None, knn_acc=hx.get('final_knn_acc', _last(h, 'knn_acc')),
-                         lfw_acc=ev and ev['lfw_accuracy'], lfw_std=ev and ev['lfw_accuracy_std'],
-                         tar_far_1e2=ev and _fk(ev['tar_at_far'], 0.01),
-                         tpr_fpr_0_1=ev and _fk(ev['tpr_at_fpr'], 0.1), tpr_fpr_0_01=ev and _fk(ev['tpr_at_fpr'], 0.01)))
+                         **_lfw_cols(ev)))
     return pd.DataFrame(rows).set_index('run')
 
 def loss_summary(tables:list, # `records_table` / `variant_table` frames (a `loss` column each)
