@@ -644,7 +644,7 @@ class SaveBestEmbedder(TrackerCallback):
             mets = {k: _plain(x) for k, x in zip(names, vals) if k != 'time'}
             save_embedder(self.path, shipped_model(self.learn), {**self.meta, 'metrics': mets, 'epoch': int(self.epoch)})
 
-# %% ../nbs/07_recognition.ipynb #e3603357
+# %% ../nbs/07_recognition.ipynb #87f6e26b
 LOSSES = ('ce', 'arcface', 'triplet', 'mix', 'two-stage')
 
 class RecognitionModel(nn.Module):
@@ -654,14 +654,16 @@ class RecognitionModel(nn.Module):
     def forward(self, x): return self.embedder(x)
 
 def make_loss(loss:str, emb_size:int, n_classes:int, s:float=30., m:float=0.5, m_cos:float=0.,
-              triplet_margin:float=0.2, mining:str='hard', mix_weight:float=1.)->tuple:
+              triplet_margin:float=0.2, mining:str='hard', mix_weight:float=1.,
+              label_smoothing:float=0. # of the classifier's cross-entropy (ce, arcface, mix)
+             )->tuple:
     "(head or None, loss module) for `loss` in 'ce', 'arcface', 'triplet', 'mix'"
-    if loss == 'ce': h = LinearHead(emb_size, n_classes); return h, ClassifierLoss(h)
-    if loss == 'arcface': h = MarginHead(emb_size, n_classes, s, m, m_cos); return h, ClassifierLoss(h)
+    if loss == 'ce': h = LinearHead(emb_size, n_classes); return h, ClassifierLoss(h, label_smoothing)
+    if loss == 'arcface': h = MarginHead(emb_size, n_classes, s, m, m_cos); return h, ClassifierLoss(h, label_smoothing)
     if loss == 'triplet': return None, TripletLoss(triplet_margin, mining)
     if loss == 'mix':
         h = MarginHead(emb_size, n_classes, s, m, m_cos)
-        return h, MixLoss(ClassifierLoss(h), TripletLoss(triplet_margin, mining), mix_weight)
+        return h, MixLoss(ClassifierLoss(h, label_smoothing), TripletLoss(triplet_margin, mining), mix_weight)
     raise ValueError(f"unknown loss {loss!r}; choose from {LOSSES[:4]}")
 
 def recognition_learner(dls:DataLoaders, # from `face_dls`
@@ -672,6 +674,7 @@ def recognition_learner(dls:DataLoaders, # from `face_dls`
                         s:float=30., m:float=0.5, m_cos:float=0., # margin head
                         margin_hold:float=0., margin_warmup:float=0., # margin warm-up (shares of training); 0, 0: none
                         triplet_margin:float=0.2, mining:str='hard', mix_weight:float=1., # triplet / mix
+                        label_smoothing:float=0., # of the classifier's cross-entropy (ce, arcface, mix)
                         opt:str='sgd', mom:float=0.9, wd:float=5e-4, # optimiser
                         ema:float=0., # EMA decay of the weights (0: off)
                         distill:float=0., # weight of similarity distillation towards the faces' teacher embeddings (`teacher_targets`); 0: off
@@ -686,7 +689,7 @@ def recognition_learner(dls:DataLoaders, # from `face_dls`
         seed_everything(seed)
         model = RecognitionModel(FaceEmbedder(arch, stem, emb_size, dls.info['size'], dropout, pretrained))
     emb_size = model.embedder.config['emb_size']
-    head, loss_func = make_loss(loss, emb_size, dls.n_classes, s, m, m_cos, triplet_margin, mining, mix_weight)
+    head, loss_func = make_loss(loss, emb_size, dls.n_classes, s, m, m_cos, triplet_margin, mining, mix_weight, label_smoothing)
     if distill:
         if getattr(dls.train.dataset, 'targets', None) is None: raise ValueError("distill needs the teacher's embeddings: call teacher_targets(dls, teacher) first")
         loss_func = SimilarityDistillLoss(loss_func, distill)
@@ -754,7 +757,7 @@ def lfw_eval_fn(aligned_dir:str|Path, # aligned LFW: `<Name>/<Name>_NNNN.jpg`
     return pairs_eval_fn(load_faces(uniq, size), pairs.path1.map(pos).values, pairs.path2.map(pos).values,
                          pairs.same.values, batch_size, flip)
 
-# %% ../nbs/07_recognition.ipynb #1f3effb9
+# %% ../nbs/07_recognition.ipynb #2a4291e6
 _DEFAULT_LR = {'sgd': 0.05, 'adam': 1e-3}
 
 def _json_ok(v): return str(v) if isinstance(v, Path) else v
@@ -820,6 +823,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                      init:str|Path|None=None, # start from the final weights of this earlier run (same data, split, architecture), fresh schedule
                      teacher:str|Path|None=None, # similarity distillation from this model (file or shipped name; same held-out split)
                      distill:float=50., # weight of the distillation term (with `teacher`)
+                     label_smoothing:float=0., # of the classifier's cross-entropy (ce, arcface, mix, two-stage's first stage)
                      resume:bool=False, device:str|None=None, progress:bool=True,
                      sync_bn:bool=False # data-parallel (torchrun): batch-norm statistics of the global batch
                     )->dict:
@@ -868,7 +872,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                                     margin_hold=c['margin_hold'], margin_warmup=c['margin_warmup'],
                                     triplet_margin=c['triplet_margin'], mining=c['mining'], mix_weight=c['mix_weight'],
                                     opt=c['opt'], wd=c['wd'], ema=c['ema'], amp=c['amp'], aug=c['aug'],
-                                    distill=c.get('distill', 0.) if teacher else 0.,
+                                    distill=c.get('distill', 0.) if teacher else 0., label_smoothing=c.get('label_smoothing', 0.),
                                     eval_fn=eval_fn, eval_every=c['lfw_every'], seed=c['seed'])
         model = learn.model
         ck_path, done = sdir/'checkpoint.pth', sdir/'done.json'
@@ -913,7 +917,7 @@ def train_recognizer(data:str|Path, # aligned faces: `<identity>/<image>.jpg`
                    wall_seconds=round(time.time() - t_start, 1))
     return summary
 
-# %% ../nbs/07_recognition.ipynb #606953b4
+# %% ../nbs/07_recognition.ipynb #d041a27c
 def _parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='face-research train-recognizer',
         description="Train a face embedder (ResNet + 512-d head) on aligned 112x112 faces in <DATA>/<identity>/<image>.jpg, "
@@ -963,6 +967,7 @@ def _parser()->argparse.ArgumentParser:
     a('--teacher', default=None, metavar='MODEL', help='similarity distillation from this model (a file, or default/fast/ensemble), '
       'trained with the same held-out split; its embeddings of the faces are computed once, with flip')
     a('--distill', type=float, default=50., help='weight of the distillation term (with --teacher; default 50)')
+    a('--label-smoothing', type=float, default=0., help="label smoothing of the classifier's cross-entropy (ce, arcface, mix; default 0)")
     a('--device', default=None, help='cpu, cuda, ... (default: best available; under torchrun each process takes cuda:LOCAL_RANK)')
     a('--sync-bn', action='store_true', help='under torchrun: batch-norm statistics of the global batch (default: per process)')
     a('--quiet', action='store_true', help='no progress bars'); a('--json', action='store_true', help='print the summary as one JSON object')
@@ -990,7 +995,8 @@ def train_recognizer_cli(argv:list[str]|None=None)->int:
                                112, a.arch, a.stem, a.emb_size, a.dropout, a.pretrained, a.s, a.m, a.m_cos, a.margin_hold,
                                a.margin_warmup, a.triplet_margin, a.mining, a.mix_weight, a.opt, a.wd, a.ema, a.amp, aug,
                                a.pct_start, a.ckpt_every, a.seed, a.lfw_dir, a.lfw_pairs, a.lfw_n or None, a.lfw_every, a.monitor,
-                               a.cache_dir, init=a.init, teacher=a.teacher, distill=a.distill, resume=a.resume, device=a.device, progress=not a.quiet, sync_bn=a.sync_bn)
+                               a.cache_dir, init=a.init, teacher=a.teacher, distill=a.distill,
+                               label_smoothing=a.label_smoothing, resume=a.resume, device=a.device, progress=not a.quiet, sync_bn=a.sync_bn)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"train-recognizer: error: {e}", file=sys.stderr); return 2
     finally: teardown_distributed()
