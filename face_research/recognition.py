@@ -1037,24 +1037,30 @@ def variant_table(results:str|Path|dict, # `bench/gpu_session.py` results (file 
                          heldout_acc=_heldout(h), knn_acc=_last(h, 'knn_acc'), **_lfw_cols(ev)))
     return pd.DataFrame(rows).set_index('variant')
 
-# %% ../nbs/07_recognition.ipynb #5d8587a9
+# %% ../nbs/07_recognition.ipynb #38ad1240
 def records_table(files:list, # `bench/record_run.py` records (JSON files)
                   heldout:str|Path|None=None # `bench/heldout_acc.py` output (JSON lines), for two-stage and triplet runs
                  )->pd.DataFrame:
-    "One row per recorded run: loss, network, teacher, epochs, held-out and kNN accuracy, LFW 10-fold, TAR and TPR"
+    "One row per recorded run: loss, network, teacher, epochs (with those of the runs it started from, `--init`), held-out and kNN accuracy, LFW 10-fold, TAR and TPR"
     held = {}
     if heldout is not None and Path(heldout).exists():
         for l in Path(heldout).read_text().splitlines():
             if l.strip(): h = json.loads(l); held[Path(h['run']).name] = h
+    recs = [json.loads(Path(f).read_text()) for f in files]
+    own = {Path(d['config']['out']).name: d['config'] for d in recs}
+    def n_epochs(c):                  # this run's epochs plus those of the run it was warm-started from (`--init`), if recorded
+        n = c['epochs'] + ((c.get('ft_epochs') or 0) if c['loss'] == 'two-stage' else 0)
+        prev = own.get(Path(c['init']).name) if c.get('init') else None
+        return n + (n_epochs(prev) if prev else 0)
     rows = []
-    for f in files:
-        d = json.loads(Path(f).read_text()); c, h, ev = d['config'], d.get('history', []), d.get('lfw_final_flip')
+    for f, d in zip(files, recs):
+        c, h, ev = d['config'], d.get('history', []), d.get('lfw_final_flip')
         hx = held.get(Path(c['out']).name, {})
         if c['loss'] == 'triplet': acc, by = hx.get('centroid_acc'), 'class mean'
         elif hx.get('final_heldout_acc') is not None: acc, by = hx['final_heldout_acc'], 'head, final model'
         else: acc, by = _heldout(h), 'head'
         rows.append(dict(run=Path(f).stem, loss=c['loss'], arch=f"{c['arch']}-{c['stem']}", teacher=c.get('teacher') is not None,
-                         epochs=c['epochs'] + ((c.get('ft_epochs') or 0) if c['loss'] == 'two-stage' else 0),
+                         epochs=n_epochs(c),
                          heldout_acc=acc, heldout_by=by if acc is not None else None, knn_acc=hx.get('final_knn_acc', _last(h, 'knn_acc')),
                          **_lfw_cols(ev)))
     return pd.DataFrame(rows).set_index('run')
