@@ -9,8 +9,8 @@ file needs and the run folder does not travel with it:
 The threshold is not set here: calibrate the shipped file with
 `face-research eval-lfw --model DEST --aligned data/aligned/lfw --flip --calibrate 0.01 --json`.
 
-    .venv/bin/python bench/ship_model.py outputs/cpu_r34_two_stage_distill_w50 models/recognizer.pth \\
-        --record bench/results/cpu_recipe_r34_two_stage_distill_w50_amx.json --heldout bench/results/heldout_acc_amx.jsonl
+    .venv/bin/python bench/ship_model.py outputs/cpu_r34_ce_distill_w200_warm2 models/recognizer.pth \\
+        --record bench/results/cpu_recipe_r34_ce_distill_w200_warm2_amx.json --heldout bench/results/heldout_acc_amx.jsonl
 """
 import argparse, json, sys
 from pathlib import Path
