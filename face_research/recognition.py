@@ -1037,7 +1037,7 @@ def variant_table(results:str|Path|dict, # `bench/gpu_session.py` results (file 
                          heldout_acc=_heldout(h), knn_acc=_last(h, 'knn_acc'), **_lfw_cols(ev)))
     return pd.DataFrame(rows).set_index('variant')
 
-# %% ../nbs/07_recognition.ipynb #38ad1240
+# %% ../nbs/07_recognition.ipynb #e8c73ebf
 def records_table(files:list, # `bench/record_run.py` records (JSON files)
                   heldout:str|Path|None=None # `bench/heldout_acc.py` output (JSON lines), for two-stage and triplet runs
                  )->pd.DataFrame:
@@ -1049,7 +1049,7 @@ def records_table(files:list, # `bench/record_run.py` records (JSON files)
     recs = [json.loads(Path(f).read_text()) for f in files]
     own = {Path(d['config']['out']).name: d['config'] for d in recs}
     def n_epochs(c):                  # this run's epochs plus those of the run it was warm-started from (`--init`), if recorded
-        n = c['epochs'] + ((c.get('ft_epochs') or 0) if c['loss'] == 'two-stage' else 0)
+        n = sum(st['epochs'] for st in _stages(c))      # two-stage: both stages, the default fine-tuning length included
         prev = own.get(Path(c['init']).name) if c.get('init') else None
         return n + (n_epochs(prev) if prev else 0)
     rows = []
