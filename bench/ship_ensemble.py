@@ -37,7 +37,7 @@ if len(a.members) != len(a.caches): raise SystemExit('give one cache per member,
 root = face_data('lfw'); assert root is not None, 'set FACE_DATA'
 paths, embs, mids = read_embedding_caches(a.caches)
 for c, mid in zip(a.caches, mids):
-    if not mid.endswith('|flip'): raise SystemExit(f"{c}: not a test-time-flip cache")
+    if 'flip' not in mid.split('|'): raise SystemExit(f"{c}: not a test-time-flip cache")   # bf16 caches end '|flip|bfloat16'
 gpu = [c for c, mid in zip(a.caches, mids) if mid.startswith('gpu:')]     # bench/gpu_session.py send --embeddings
 src = 'aligned crops' + (f"; {len(gpu)} of {len(mids)} members embedded on a GPU run's WebP crops under AMP" if gpu else '')
 weights = None if a.weights is None else [float(v) for v in a.weights.split(',')]

@@ -1041,7 +1041,7 @@ def variant_table(results:str|Path|dict, # `bench/gpu_session.py` results (file 
 def records_table(files:list, # `bench/record_run.py` records (JSON files)
                   heldout:str|Path|None=None # `bench/heldout_acc.py` output (JSON lines), for two-stage and triplet runs
                  )->pd.DataFrame:
-    "One row per recorded run: loss, network, teacher, epochs (with those of the runs it started from, `--init`), held-out and kNN accuracy, LFW 10-fold, TAR and TPR"
+    "One row per recorded run: loss, network, teacher, epochs (with those of the runs it started from, `--init`), held-out and kNN accuracy (blank where the record's `heldout_leak` says why they are not valid), LFW 10-fold, TAR and TPR"
     held = {}
     if heldout is not None and Path(heldout).exists():
         for l in Path(heldout).read_text().splitlines():
@@ -1059,10 +1059,12 @@ def records_table(files:list, # `bench/record_run.py` records (JSON files)
         if c['loss'] == 'triplet': acc, by = hx.get('centroid_acc'), 'class mean'
         elif hx.get('final_heldout_acc') is not None: acc, by = hx['final_heldout_acc'], 'head, final model'
         else: acc, by = _heldout(h), 'head'
+        knn = hx.get('final_knn_acc', _last(h, 'knn_acc'))
+        # e.g. a teacher trained on another split saw the held-out faces: those figures are not held-out ones, LFW stands
+        if d.get('heldout_leak'): acc, knn, by = None, None, 'not valid (heldout_leak)'
         rows.append(dict(run=Path(f).stem, loss=c['loss'], arch=f"{c['arch']}-{c['stem']}", teacher=c.get('teacher') is not None,
-                         epochs=n_epochs(c),
-                         heldout_acc=acc, heldout_by=by if acc is not None else None, knn_acc=hx.get('final_knn_acc', _last(h, 'knn_acc')),
-                         **_lfw_cols(ev)))
+                         epochs=n_epochs(c), heldout_acc=acc, heldout_by=by if acc is not None or d.get('heldout_leak') else None,
+                         knn_acc=knn, **_lfw_cols(ev)))
     return pd.DataFrame(rows).set_index('run')
 
 def loss_summary(tables:list, # `records_table` / `variant_table` frames (a `loss` column each)
