@@ -177,6 +177,12 @@ def load_embedder(path:str|Path, # a file written by `save_embedder`
     return prepare_model(model.eval(), device), meta
 
 _MEMBER_KEYS = ('backbone', 'stem', 'loss', 'train_data', 'trained_on', 'metrics', 'lfw', 'threshold', 'threshold_fpr')
+_SPLIT_KEYS = ('seed', 'val_pct', 'split')   # which images a member's training run held out: a teacher check needs them
+
+def _member_split(mt:dict)->dict|None:
+    "The hold-out settings of a member's training run (from its `config`), or None when it recorded none"
+    c = mt.get('config')
+    return {k: c[k] for k in _SPLIT_KEYS if k in c} if isinstance(c, dict) else None
 
 def save_ensemble(path:str|Path, # file to write
                   files:list, # shipped embedder files (`save_embedder`), the members
@@ -188,8 +194,9 @@ def save_ensemble(path:str|Path, # file to write
     loaded = [load_embedder(f) for f in files]
     for f, (m, _) in zip(files, loaded):
         if not isinstance(m, FaceEmbedder): raise ValueError(f"{f}: already an ensemble; list its members instead")
-    members = [dict(file=str(f), sha256=hashlib.sha256(f.read_bytes()).hexdigest()[:12], **{k: mt.get(k) for k in _MEMBER_KEYS})
-               for f, (_, mt) in zip(files, loaded)]
+    # `config` keeps only the member's hold-out settings, so a student taught by the ensemble can be checked against them
+    members = [dict(file=str(f), sha256=hashlib.sha256(f.read_bytes()).hexdigest()[:12], **{k: mt.get(k) for k in _MEMBER_KEYS},
+                    config=_member_split(mt)) for f, (_, mt) in zip(files, loaded)]
     datas = [mt.get('train_data') for _, mt in loaded]
     base = dict(members=members, loss='+'.join(str(mt.get('loss')) for _, mt in loaded),
                 train_data=datas[0] if all(d == datas[0] for d in datas) else datas)
