@@ -20,13 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def heldout(run:Path)->dict:
-    "Held-out head, nearest-class-mean and kNN accuracy of `run`'s final weights, and the history's last figures beside them"
-    import torch
-    from face_research.recognition import face_dls, recognition_learner, warm_start_weights, _stages
-    from face_research.embedder import embed_images
-    c = json.loads((run/'config.json').read_text())
-    sd = warm_start_weights(run, c)                      # final weights of the last stage (EMA average when kept), head included
+def run_learner(c:dict, sd:dict)->tuple:
+    "(dls, learner, head loss) of a run with settings `c` on its own split and CPU, holding weights `sd` (embedder and head)"
+    from face_research.recognition import face_dls, recognition_learner
     # the head the run trained: linear for CE, margin head otherwise, none for triplet
     head_loss = 'triplet' if not any(k.startswith('head.') for k in sd) else 'ce' if c['loss'] == 'ce' else 'arcface'
     with warnings.catch_warnings():
@@ -34,7 +30,20 @@ def heldout(run:Path)->dict:
         dls = face_dls(c['data'], c['bs'], c['val_pct'], c['split'], 'random', c['k'], c['size'], c['cache_dir'], 'cpu', c['seed'])
         learn = recognition_learner(dls, head_loss, arch=c['arch'], stem=c['stem'], emb_size=c['emb_size'], dropout=c['dropout'],
                                     s=c['s'], m=c['m'], amp=c['amp'], aug=False, seed=c['seed'])
-        learn.model.load_state_dict(sd)                  # strict: embedder and head must both fit
+    learn.model.load_state_dict(sd)                      # strict: embedder and head must both fit
+    return dls, learn, head_loss
+
+
+def heldout(run:Path)->dict:
+    "Held-out head, nearest-class-mean and kNN accuracy of `run`'s final weights, and the history's last figures beside them"
+    import torch
+    from face_research.recognition import warm_start_weights, _stages
+    from face_research.embedder import embed_images
+    c = json.loads((run/'config.json').read_text())
+    sd = warm_start_weights(run, c)                      # final weights of the last stage (EMA average when kept), head included
+    dls, learn, head_loss = run_learner(c, sd)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
         with learn.no_bar(), learn.no_logging(): vals = learn.validate()
     names = [m.name for m in learn.metrics]
     got = dict(zip(names, [float(v) for v in vals[1:]]))

@@ -12,7 +12,7 @@ The result is written as a run folder (config.json, `<stage>/checkpoint.pth` + `
     .venv/bin/python bench/soup.py outputs/cpu_r34_ce_distill_w200_warm outputs/cpu_r34_ce_distill_w200_warm2 \\
         outputs/cpu_r34_ce_distill_w200_warm3_ls --out outputs/cpu_r34_ce_soup_warm123
 """
-import argparse, json, sys, time, warnings
+import argparse, json, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 def average_state_dicts(sds:list)->dict:
     "Uniform mean of floating-point entries; other entries (e.g. BN's `num_batches_tracked`) from the first, all keys must match"
+    # not torch.optim.swa_utils.AveragedModel: it averages live modules, these are checkpoints' state dicts, buffers included
     import torch
     keys = list(sds[0])
     for i, sd in enumerate(sds[1:], 1):
@@ -37,24 +38,17 @@ def main(argv=None):
     p.add_argument('--bs', type=int, default=128, help='batch size of the batch-norm pass')
     a = p.parse_args(argv)
     import torch
-    from face_research.recognition import face_dls, recognition_learner, warm_start_weights, _stages, to_float_images, train_autocast_dtype
+    from face_research.recognition import warm_start_weights, _stages, to_float_images, train_autocast_dtype
+    from heldout_acc import run_learner
     from face_research.embedder import save_embedder
     from face_research.core import write_atomic
     t0 = time.time()
     cfgs = [json.loads((r/'config.json').read_text()) for r in a.runs]
     c = dict(cfgs[-1], out=str(a.out), soup=[str(r) for r in a.runs])
     sds = [warm_start_weights(r, c) for r in a.runs]     # checks every run has this data, split, seed and architecture
-    heads = ['head' if any(k.startswith('head.') for k in sd) else None for sd in sds]
-    if len(set(heads)) > 1: raise SystemExit('the runs do not all keep a classifier head')
-    sd = average_state_dicts(sds)
-    head_loss = 'triplet' if heads[0] is None else c['loss'] if c['loss'] in ('ce', 'arcface') else 'arcface'
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        dls = face_dls(c['data'], c['bs'], c['val_pct'], c['split'], 'random', c['k'], c['size'], c['cache_dir'], 'cpu', c['seed'])
-        learn = recognition_learner(dls, head_loss, arch=c['arch'], stem=c['stem'], emb_size=c['emb_size'], dropout=c['dropout'],
-                                    s=c['s'], m=c['m'], amp=c['amp'], aug=False, seed=c['seed'])
+    sd = average_state_dicts(sds)                         # runs with and without a head differ in keys: refused there
+    dls, learn, _ = run_learner(c, sd)                    # the same learner bench/heldout_acc.py validates
     model = learn.model
-    model.load_state_dict(sd)                             # strict: embedder and head
     imgs = dls.train.dataset.images
     loader = (to_float_images((imgs[i:i+a.bs],))[0] for i in range(0, len(imgs), a.bs))   # one pass
     bf16 = c['amp'] not in (False, 'off', 'no') and train_autocast_dtype('cpu') == torch.bfloat16   # as the runs trained
