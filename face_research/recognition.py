@@ -1059,12 +1059,11 @@ def records_table(files:list, # `bench/record_run.py` records (JSON files)
         if c['loss'] == 'triplet': acc, by = hx.get('centroid_acc'), 'class mean'
         elif hx.get('final_heldout_acc') is not None: acc, by = hx['final_heldout_acc'], 'head, final model'
         else: acc, by = _heldout(h), 'head'
-        knn = hx.get('final_knn_acc', _last(h, 'knn_acc'))
+        knn, by = hx.get('final_knn_acc', _last(h, 'knn_acc')), by if acc is not None else None
         # e.g. a teacher trained on another split saw the held-out faces: those figures are not held-out ones, LFW stands
         if d.get('heldout_leak'): acc, knn, by = None, None, 'not valid (heldout_leak)'
         rows.append(dict(run=Path(f).stem, loss=c['loss'], arch=f"{c['arch']}-{c['stem']}", teacher=c.get('teacher') is not None,
-                         epochs=n_epochs(c), heldout_acc=acc, heldout_by=by if acc is not None or d.get('heldout_leak') else None,
-                         knn_acc=knn, **_lfw_cols(ev)))
+                         epochs=n_epochs(c), heldout_acc=acc, heldout_by=by, knn_acc=knn, **_lfw_cols(ev)))
     return pd.DataFrame(rows).set_index('run')
 
 def loss_summary(tables:list, # `records_table` / `variant_table` frames (a `loss` column each)
