@@ -22,7 +22,7 @@ ap.add_argument('--engines', default='x86,fbgemm,onednn'); ap.add_argument('--co
 a = ap.parse_args()
 warnings.filterwarnings('ignore')
 torch.set_num_threads(min(2, os.cpu_count()))
-fp32, meta = load_embedder(model_path('recognizer.pth'), 'cpu')   # eval mode, channels_last, as `Embedder` runs it
+fp32, meta = load_embedder(model_path('recognizer_r34.pth'), 'cpu')   # the single ResNet34-IR (the default until 2026-11-30); eval mode, channels_last, as `Embedder` runs it
 paths = identity_folders(a.faces).path.tolist()
 sel = np.random.default_rng(0).choice(len(paths), 264, replace=False)
 x = torch.from_numpy(np.stack([read_image(paths[i]) for i in sel])).permute(0, 3, 1, 2).float().div(255)

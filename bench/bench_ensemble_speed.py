@@ -2,7 +2,7 @@
 the same real aligned faces, `Embedder` as the pipeline runs it (batch 16, eval mode, channels_last), interleaved
 rounds so both see the same machine load. Reports faces/s (median over rounds) and the ensemble's time ratio.
 
-  .venv/bin/python bench/bench_ensemble_speed.py [--single models/recognizer.pth] [--ensemble models/recognizer_ensemble.pth]
+  .venv/bin/python bench/bench_ensemble_speed.py [--single models/recognizer_r34.pth] [--ensemble models/recognizer.pth]
                                                 [--faces data/aligned/celeba] [--n 64] [--rounds 3] [--flip] [--save]
 --save writes bench/results/ensemble_speed.json."""
 import argparse, json, os, time, warnings
@@ -13,7 +13,7 @@ from face_research.data import identity_folders
 from face_research.embedder import Embedder
 
 ap = argparse.ArgumentParser()
-ap.add_argument('--single', default='models/recognizer.pth'); ap.add_argument('--ensemble', default='models/recognizer_ensemble.pth')
+ap.add_argument('--single', default='models/recognizer_r34.pth'); ap.add_argument('--ensemble', default='models/recognizer.pth')
 ap.add_argument('--faces', default='data/aligned/celeba'); ap.add_argument('--n', type=int, default=64)
 ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--flip', action='store_true'); ap.add_argument('--save', action='store_true')
 a = ap.parse_args()

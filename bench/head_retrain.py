@@ -21,7 +21,7 @@ def features():
     from face_research.core import read_image
     from face_research.data import lfw_pairs, lfw_image_root, identity_folders
     torch.set_num_threads(2)
-    model, meta = load_embedder('models/recognizer.pth', 'cpu'); model.eval()
+    model, meta = load_embedder('models/recognizer_r34.pth', 'cpu'); model.eval()
     root = face_data('lfw'); img_root = lfw_image_root(root)
     pairs = lfw_pairs(root/'pairs.txt', img_root)
     lfw = sorted(set(pairs.path1) | set(pairs.path2))
@@ -56,7 +56,7 @@ def train():
     from face_research.metrics import lfw_10fold, tar_at_far
     from face_research.losses import MarginHead, ClassifierLoss
     torch.set_num_threads(2); torch.manual_seed(0)
-    model, meta = load_embedder('models/recognizer.pth', 'cpu')
+    model, meta = load_embedder('models/recognizer_r34.pth', 'cpu')
     root = face_data('lfw'); img_root = lfw_image_root(root); pairs = lfw_pairs(root/'pairs.txt', img_root)
     lp = list(np.load(f'{FEAT}/lfw_paths.npy')); row = {p: i for i, p in enumerate(lp)}
     i1 = [row[str(Path(p).relative_to(img_root))] for p in pairs.path1]; i2 = [row[str(Path(p).relative_to(img_root))] for p in pairs.path2]

@@ -68,7 +68,7 @@ def celeba_embeddings(model, folder, cache):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--model', default='models/recognizer.pth')
+    p.add_argument('--model', default='models/recognizer_r34.pth')   # a single network (the ensemble default has no one head)
     p.add_argument('--celeba', default='data/aligned/celeba', help='aligned training faces, <identity>/<image>')
     p.add_argument('--lfw-cache', required=True, help='eval-lfw embedding cache (.npz) of the same model, with --flip')
     p.add_argument('--data', default=None, help='LFW folder with pairs.txt (default: $FACE_DATA/lfw)')

@@ -11,7 +11,7 @@
    autocast is on by default) and a GPU run's match only approximately: pass --min-cos 0.99.
 
   FACE_DATA=../shared/data .venv/bin/python bench/ship_ensemble.py --members A.pth B.pth --caches A.npz B.npz \\
-      --aligned data/aligned/lfw -o models/recognizer_ensemble.pth [--weights 0.5,0.25,0.25] [--fpr 0.01] [--check 40]
+      --aligned data/aligned/lfw -o outputs/recognizer_ensemble_new.pth [--weights 0.5,0.25,0.25] [--fpr 0.01] [--check 40]
 --weights: fixed beforehand (not tuned on LFW), stored in the file (`EnsembleEmbedder(weights=...)`); default equal.
 The caches are `outputs/cache/lfw-emb-*.npz` from `face-research eval-lfw --model M --aligned DIR --flip`, or a GPU run's
 (`bench/gpu_session.py send --embeddings`): those were embedded on the device (AMP, WebP q95 crops, stored fp16); the

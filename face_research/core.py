@@ -110,10 +110,10 @@ def write_atomic(path:str|Path, # the file to write
 # %% ../nbs/00_core.ipynb #3e76f600
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601 luma weights of R, G, B: every grayscale conversion in the package
 
-SHIPPED_RECOGNIZERS = {'default': 'recognizer.pth', 'fast': 'recognizer_fast.pth', 'ensemble': 'recognizer_ensemble.pth'}
+SHIPPED_RECOGNIZERS = {'default': 'recognizer.pth', 'ensemble': 'recognizer.pth', 'r34': 'recognizer_r34.pth', 'fast': 'recognizer_fast.pth'}
 RECOGNIZER_HELP = "recognizer file, or a shipped one's name: " + ', '.join(f"{k} (models/{v})" for k, v in SHIPPED_RECOGNIZERS.items())   # every --model
 
-def recognizer_path(model:str|Path|None=None # a model file, or a shipped recognizer's name ('default', 'fast', 'ensemble'); None: 'default'
+def recognizer_path(model:str|Path|None=None # a model file, or a shipped recognizer's name ('default' = 'ensemble', 'r34', 'fast'); None: 'default'
                    )->Path:
     "The recognizer file `model` names: a shipped name resolves through `model_path`, anything else is a path"
     if model is None: model = 'default'
