@@ -234,9 +234,11 @@ def main(argv=None):
     if a.json: print(json.dumps(rows, indent=1)); return 0
     print(markdown(rows)); print()
     pipe = (load('bench')[0] or {}).get('pipeline', {})
-    m = re.search(r'pipeline, batches of \d+:.*\((\d+) faces\)', pipe.get('output', ''))
-    n_ph = re.search(r'^(\d+) LFW photos', pipe.get('output', ''))
-    faces = f" ({m.group(1)} faces in {n_ph.group(1)} photos)" if m and n_ph else ''
+    if 'n_faces' in pipe: faces = f" ({pipe['n_faces']} faces in {pipe['n_photos']} photos; embedder {pipe['embedder']})"
+    else:   # results made before the bench's JSON was used: parse its printout of the time
+        m = re.search(r'pipeline, batches of \d+:.*\((\d+) faces\)', pipe.get('output', ''))
+        n_ph = re.search(r'^(\d+) LFW photos', pipe.get('output', ''))
+        faces = f" ({m.group(1)} faces in {n_ph.group(1)} photos)" if m and n_ph else ''
     print("- every speed at one thread (OMP_NUM_THREADS=1) on a shared 2-core CPU (load average in each result file); "
           f"our pipeline embeds every face MTCNN finds{faces}, dlib's chain only the central one; "
           "the aligner and dlib 68-point rows time landmarks on 80x80 crops, the MTCNN row its detection on 250x250 photos")
